@@ -1,0 +1,206 @@
+"""The one front door to git.
+
+Every git process reviewvet starts is built here, as an argument list (never a shell
+string), with ``--end-of-options`` before anything that came from input, and with
+settings that keep git from writing into the repository it inspects (no optional
+locks, no auto-gc, no auto-maintenance). Blobs are read in bulk through one
+``git cat-file --batch`` process per request, never one process per file.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reviewvet.errors import GitError, RepositoryError, RevisionError
+
+_SETTINGS = (
+    "-c", "core.quotepath=off",
+    "-c", "gc.auto=0",
+    "-c", "maintenance.auto=false",
+    "-c", "core.fsmonitor=false",
+)
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """One file of a tree: its path, git mode, object id and size in bytes."""
+
+    path: str
+    mode: str
+    oid: str
+    size: int
+
+    @property
+    def is_symlink(self) -> bool:
+        return self.mode == "120000"
+
+    @property
+    def is_submodule(self) -> bool:
+        return self.mode == "160000"
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One commit of a history listing."""
+
+    sha: str
+    subject: str
+    date: str
+    refs: str = ""
+
+
+@dataclass
+class Git:
+    """Runs read-only git commands against one repository and times them."""
+
+    repo: Path
+    process_seconds: float = field(default=0.0)
+    process_count: int = field(default=0)
+
+    def __post_init__(self) -> None:
+        self.repo = Path(self.repo)
+        if not self.repo.exists():
+            raise RepositoryError(f"repository path {str(self.repo)!r} does not exist")
+        if not self.repo.is_dir():
+            raise RepositoryError(f"repository path {str(self.repo)!r} is not a directory")
+        out = self._run(["rev-parse", "--is-bare-repository", "--git-dir"], check=False)
+        if out.returncode != 0:
+            raise RepositoryError(f"{str(self.repo)!r} is not a git repository")
+
+    # -- process plumbing -------------------------------------------------------
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+        for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY"):
+            env.pop(name, None)
+        return env
+
+    def _run(
+        self, args: list[str], *, input: bytes | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[bytes]:
+        argv = ["git", "-C", str(self.repo), *_SETTINGS, *args]
+        started = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                argv, input=input, capture_output=True, env=self._env(), check=False
+            )
+        except FileNotFoundError as exc:  # git itself is missing
+            raise GitError("git is not installed or not on PATH") from exc
+        finally:
+            self.process_seconds += time.perf_counter() - started
+            self.process_count += 1
+        if check and proc.returncode != 0:
+            stderr = proc.stderr.decode("utf-8", "replace").strip()
+            raise GitError(f"git {args[0]} failed: {stderr}")
+        return proc
+
+    def output(self, args: list[str]) -> str:
+        return self._run(args).stdout.decode("utf-8", "replace")
+
+    # -- revisions --------------------------------------------------------------
+
+    def resolve(self, rev: str, *, what: str = "revision") -> str:
+        """The full commit id of ``rev``; RevisionError when it is unusable."""
+        if not rev or rev.startswith("-"):
+            raise RevisionError(f"{what} {rev!r} looks like an option, not a revision")
+        sha = self.try_resolve(rev)
+        if sha is None:
+            raise RevisionError(f"{what} {rev!r} is not a commit in {str(self.repo)!r}")
+        return sha
+
+    def try_resolve(self, rev: str) -> str | None:
+        """The full commit id of ``rev``, or None when it names no commit."""
+        if not rev or rev.startswith("-"):
+            return None
+        proc = self._run(
+            ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
+            check=False,
+        )
+        if proc.returncode != 0:
+            return None
+        return proc.stdout.decode().strip() or None
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        proc = self._run(["merge-base", "--end-of-options", a, b], check=False)
+        if proc.returncode != 0:
+            return None
+        return proc.stdout.decode().strip() or None
+
+    def is_shallow(self) -> bool:
+        return self.output(["rev-parse", "--is-shallow-repository"]).strip() == "true"
+
+    def log_all(self, limit: int = 200_000) -> list[LogEntry]:
+        """Every commit reachable from any ref (pull-request refs included), newest first."""
+        out = self._run(
+            ["log", "--all", f"--max-count={limit}", "--format=%H%x00%s%x00%aI%x00%D%x1e"],
+            check=False,
+        ).stdout.decode("utf-8", "replace")
+        entries = []
+        for record in out.split("\x1e"):
+            parts = record.strip("\n").split("\x00")
+            if len(parts) == 4:
+                entries.append(LogEntry(parts[0], parts[1], parts[2], parts[3]))
+        return entries
+
+    def first_parent_subjects(self, head: str, stop: str | None, limit: int = 500) -> list[LogEntry]:
+        """Commits of ``stop..head`` (or the last ``limit``), oldest first."""
+        rng = f"{stop}..{head}" if stop else head
+        out = self._run(
+            ["log", f"--max-count={limit}", "--format=%H%x00%s%x00%aI%x1e", "--end-of-options", rng],
+            check=False,
+        ).stdout.decode("utf-8", "replace")
+        entries = []
+        for record in out.split("\x1e"):
+            parts = record.strip("\n").split("\x00")
+            if len(parts) == 3:
+                entries.append(LogEntry(parts[0], parts[1], parts[2]))
+        return list(reversed(entries))
+
+    def refs_containing(self, sha: str) -> list[str]:
+        out = self._run(
+            ["for-each-ref", "--format=%(refname)", f"--contains={sha}"], check=False
+        ).stdout.decode("utf-8", "replace")
+        return [line for line in out.splitlines() if line]
+
+    # -- trees and blobs --------------------------------------------------------
+
+    def tree(self, rev: str) -> dict[str, TreeEntry]:
+        """All files of ``rev``'s tree by path (read from git objects, not the work tree)."""
+        out = self._run(["ls-tree", "-r", "-z", "--long", "--full-tree", "--end-of-options", rev]).stdout
+        entries: dict[str, TreeEntry] = {}
+        for record in out.split(b"\x00"):
+            if not record:
+                continue
+            meta, _, raw_path = record.partition(b"\t")
+            mode, _kind, oid, size = meta.split()
+            path = raw_path.decode("utf-8", "surrogateescape")
+            entries[path] = TreeEntry(path, mode.decode(), oid.decode(), _size(size))
+        return entries
+
+    def read_blobs(self, oids: list[str]) -> dict[str, bytes]:
+        """The contents of many blobs, read by one ``git cat-file --batch``."""
+        wanted = list(dict.fromkeys(oids))
+        if not wanted:
+            return {}
+        out = self._run(["cat-file", "--batch"], input="".join(f"{o}\n" for o in wanted).encode()).stdout
+        blobs: dict[str, bytes] = {}
+        pos = 0
+        for oid in wanted:
+            header_end = out.index(b"\n", pos)
+            header = out[pos:header_end].split()
+            pos = header_end + 1
+            if len(header) < 3 or header[1] == b"missing":
+                continue
+            size = int(header[2])
+            blobs[oid] = out[pos:pos + size]
+            pos += size + 1
+        return blobs
+
+
+def _size(raw: bytes) -> int:
+    return int(raw) if raw.isdigit() else 0

@@ -1,0 +1,221 @@
+"""Turn a review document into a flat list of blocks with source line numbers.
+
+Two producers give the same records: ``markdown_blocks`` reads real Markdown through
+markdown-it-py (so lines inside code fences are never headings), and ``flat_blocks``
+reads documents whose Markdown was flattened into plain text (headings as bare lines,
+often ending in a pilcrow, code fences and backticks gone), classifying line by line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from reviewvet.ingest.vocabulary import TAG, heading_category, is_known_heading
+
+PILCROW = "\u00b6"
+
+
+@dataclass(frozen=True)
+class Block:
+    """One structural piece of a document.
+
+    kind: heading, para, item, code, table or rule. ``text`` is the inline source
+    (Markdown markup kept) for prose, the verbatim content for code, and
+    ``rows`` holds a table's cells.
+    """
+
+    kind: str
+    text: str
+    line: int
+    end_line: int
+    level: int = 0
+    language: str = ""
+    number: str = ""
+    rows: tuple[tuple[str, ...], ...] = ()
+
+
+def detect_format(text: str) -> str:
+    """``markdown`` when the document has code fences or Markdown section headings."""
+    if re.search(r"^\s{0,3}```", text, re.M):
+        return "markdown"
+    headings = re.findall(r"^#{1,4} (.+)$", text, re.M)
+    known = [h for h in headings if heading_category(h) is not None or h.lower().startswith("deep review")]
+    return "markdown" if len(known) >= 2 else "flattened"
+
+
+# -- real Markdown --------------------------------------------------------------------
+
+
+def markdown_blocks(text: str) -> list[Block]:
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    blocks: list[Block] = []
+    item_number: list[str] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        start, end = (tok.map[0] + 1, tok.map[1]) if tok.map else (0, 0)
+        if tok.type in ("ordered_list_open", "bullet_list_open"):
+            item_number.append("")
+        elif tok.type in ("ordered_list_close", "bullet_list_close"):
+            item_number.pop()
+        elif tok.type == "list_item_open" and item_number:
+            item_number[-1] = tok.info or "-"
+        elif tok.type == "heading_open":
+            blocks.append(Block("heading", tokens[i + 1].content, start, end, level=int(tok.tag[1])))
+            i += 2
+        elif tok.type == "paragraph_open":
+            kind = "item" if item_number else "para"
+            number = item_number[-1] if item_number else ""
+            if item_number and not tokens[i - 1].type == "list_item_open":
+                number = ""  # a second paragraph of the same item
+            blocks.append(Block(kind, tokens[i + 1].content, start, end, number=number))
+            i += 2
+        elif tok.type in ("fence", "code_block"):
+            language = tok.info.strip().split()[0] if tok.info.strip() else ""
+            blocks.append(Block("code", tok.content, start + (tok.type == "fence"), end, language=language))
+        elif tok.type == "table_open":
+            i, table = _markdown_table(tokens, i)
+            blocks.append(table)
+            continue
+        elif tok.type == "hr":
+            blocks.append(Block("rule", "", start, end))
+        i += 1
+    return blocks
+
+
+def _markdown_table(tokens: list, i: int) -> tuple[int, Block]:
+    start = tokens[i].map[0] + 1 if tokens[i].map else 0
+    end = tokens[i].map[1] if tokens[i].map else 0
+    rows: list[tuple[str, ...]] = []
+    row: list[str] = []
+    while tokens[i].type != "table_close":
+        tok = tokens[i]
+        if tok.type == "tr_open":
+            row = []
+        elif tok.type == "inline":
+            row.append(tok.content)
+        elif tok.type == "tr_close":
+            rows.append(tuple(row))
+        i += 1
+    return i + 1, Block("table", "", start, end, rows=tuple(rows))
+
+
+# -- flattened text -------------------------------------------------------------------
+
+_STOPWORDS = frozenset(
+    "a an the is are was were be been to of and or in on at for with that this these those "
+    "when it its not no but as by from so which will would can could does do has have than "
+    "then only also there their they we you because before after into over every any all "
+    "should must may might while where what who how why each both one two same still now "
+    "just more most less other such".split()
+)
+_ITEM = re.compile(r"^\s*(?:(?P<num>\d+)[.)]|[-*\u2022])\s+(?P<rest>\S.*)$")
+_TAG_LINE = re.compile(r"^\s*\*?\((?:critical|important|suggestion)\b", re.I)
+_CODE_START = re.compile(r"^\s*(//|/\*|\*/|#|@test\b|\+|-(?!\s+[A-Z][a-z]))")
+
+
+def flat_blocks(text: str) -> list[Block]:
+    blocks: list[Block] = []
+    code: list[str] = []
+    code_start = 0
+    table: list[tuple[str, ...]] = []
+    table_start = 0
+
+    def flush(lineno: int) -> None:
+        nonlocal code, table
+        if code:
+            blocks.append(Block("code", "\n".join(code) + "\n", code_start, lineno - 1))
+            code = []
+        if table:
+            blocks.append(Block("table", "", table_start, lineno - 1, rows=tuple(table)))
+            table = []
+
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.rstrip()
+        kind = classify_flat_line(line)
+        if kind == "table":
+            if code:
+                flush(lineno)
+            if not table:
+                table_start = lineno
+            table.append(_table_cells(line))
+            continue
+        if kind == "code":
+            if table:
+                flush(lineno)
+            if not code:
+                code_start = lineno
+            code.append(line)
+            continue
+        flush(lineno)
+        if kind == "blank":
+            continue
+        stripped = line.strip().rstrip(PILCROW).strip()
+        if kind == "heading":
+            blocks.append(Block("heading", stripped, lineno, lineno, level=0))
+        elif kind == "item":
+            match = _ITEM.match(line)
+            assert match is not None
+            blocks.append(Block("item", match["rest"], lineno, lineno, number=match["num"] or "-"))
+        else:
+            blocks.append(Block("para", stripped, lineno, lineno))
+    flush(len(text.splitlines()) + 1)
+    return blocks
+
+
+def classify_flat_line(line: str) -> str:
+    """blank, table, heading, item, para or code, for one line of a flattened document."""
+    stripped = line.strip()
+    if not stripped:
+        return "blank"
+    if stripped.startswith("|") and stripped.endswith("|") and stripped.count("|") >= 3:
+        return "table"
+    if stripped.endswith(PILCROW) or is_known_heading(stripped):
+        return "heading"
+    if _TAG_LINE.match(stripped) or stripped.rstrip(".") in ("None", "N/A", "n/a"):
+        return "para"
+    numbered = re.match(r"^\s{0,3}\d{1,3}[.)]\s+\S", line)
+    if numbered or (TAG.search(stripped) and not _CODE_START.match(stripped)):
+        return "item" if _ITEM.match(line) else "para"
+    if not looks_like_prose(stripped):
+        return "code"
+    return "item" if _ITEM.match(line) and not line.startswith(("\t", "    ")) else "para"
+
+
+def looks_like_prose(text: str) -> bool:
+    """Whether a flattened line reads as a sentence rather than code."""
+    if _CODE_START.match(text) and not _ITEM.match(text):
+        return False
+    if text.startswith("- ") and _ITEM.match(text):
+        return _sentence_like(text[2:])
+    if re.match(r"^[A-Z][\w'’/()\-]*( [\w'’/\-]+){0,7}:$", text) and "(" not in text[1:]:
+        return True  # a short lead-in such as "On Unix:" or "Fix:"
+    return _sentence_like(text)
+
+
+def _sentence_like(text: str) -> bool:
+    if re.search(r"[{;]\s*$", text) or text.endswith((":=", "&&", "||", ",")) and not text[0].isupper():
+        return False
+    bare = re.sub(r'"[^"]*"|`[^`]*`', " ", text)
+    words = re.findall(r"[A-Za-z][A-Za-z'’-]*", bare)
+    if not words:
+        return False
+    stop = sum(1 for w in words if w.lower() in _STOPWORDS)
+    if stop >= 2 and stop / len(words) >= 0.15:
+        return True
+    return stop >= 1 and len(words) >= 4 and bool(re.match(r"^[A-Z][a-z]", text)) and not re.search(
+        r"[:=]=|\bfunc\b|\breturn\b|\w\(", bare
+    )
+
+
+def _table_cells(line: str) -> tuple[str, ...]:
+    inner = line.strip()[1:-1]
+    cells = re.split(r"(?<!\\)\|", inner)
+    return tuple(cell.strip().replace("\\|", "|") for cell in cells)
+
+
+def is_section_heading(block: Block) -> bool:
+    return block.kind == "heading" and heading_category(block.text) is not None

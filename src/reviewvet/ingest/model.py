@@ -1,0 +1,126 @@
+"""Plain records the ingest stage produces: a Review and its Findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SECTIONS = ("critical", "important", "suggestion", "design", "testing", "documentation")
+BLOCK_ROLES = ("evidence", "diff", "proposal")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A ``path:line`` or ``path:a-b`` claim as written in the review."""
+
+    path: str
+    start: int | None
+    end: int | None
+    written: str
+    line: int  # line of the review where it is written
+
+    def span(self) -> str:
+        if self.start is None:
+            return self.path
+        if self.end is None or self.end == self.start:
+            return f"{self.path}:{self.start}"
+        return f"{self.path}:{self.start}-{self.end}"
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    """A code block of a finding.
+
+    ``claimed`` are the lines the block says exist in the repository (an evidence
+    block's lines; a diff's ``-`` and context lines), ``proposed`` the lines it
+    proposes (a diff's ``+`` lines, a proposal's lines).
+    """
+
+    role: str
+    language: str
+    text: str
+    line: int
+    claimed: tuple[str, ...]
+    proposed: tuple[str, ...]
+    path_hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding of a review, consolidated or from one agent's raw review."""
+
+    id: str
+    section: str
+    title: str
+    agents: tuple[str, ...]
+    severity: str | None
+    label: str | None
+    scope: str | None
+    references: tuple[Reference, ...]
+    identifiers: tuple[str, ...]
+    blocks: tuple[CodeBlock, ...]
+    line: int
+    end_line: int
+    origin: str = "consolidated"
+    body: str = ""
+
+    @property
+    def key(self) -> str:
+        """A stable handle: origin and id (``consolidated/I1``, ``Codex/S2``)."""
+        return f"{self.origin}/{self.id}"
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    name: str
+    family: str
+    effort: str | None = None
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class ParseWarning:
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class AgentReview:
+    """One agent's raw review from the appendix."""
+
+    agent: str
+    heading: str
+    line: int
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class Review:
+    """A parsed review document."""
+
+    source: str
+    format: str
+    title: str = ""
+    date: str | None = None
+    repository: str | None = None
+    pr_number: int | None = None
+    pr_title: str | None = None
+    round: str | None = None
+    author: str | None = None
+    branch: str | None = None
+    reviewers: tuple[Reviewer, ...] = ()
+    commits: tuple[Commit, ...] = ()
+    head_sha: str | None = None
+    verdict: str | None = None
+    findings: tuple[Finding, ...] = ()
+    agent_reviews: tuple[AgentReview, ...] = ()
+    warnings: tuple[ParseWarning, ...] = field(default=())
+
+    def all_findings(self) -> tuple[Finding, ...]:
+        """Consolidated findings followed by every agent's own findings."""
+        own = tuple(f for agent in self.agent_reviews for f in agent.findings)
+        return self.findings + own
