@@ -190,7 +190,7 @@ def looks_like_prose(text: str) -> bool:
     if _CODE_START.match(text) and not _ITEM.match(text):
         return False
     if text.startswith("- ") and _ITEM.match(text):
-        return _sentence_like(text[2:])
+        return bool(re.match(r"^- [A-Z][a-z]+$", text)) or _sentence_like(text[2:])
     if re.match(r"^[A-Z][\w'’/()\-]*( [\w'’/\-]+){0,7}:$", text) and "(" not in text[1:]:
         return True  # a short lead-in such as "On Unix:" or "Fix:"
     return _sentence_like(text)
@@ -206,9 +206,11 @@ def _sentence_like(text: str) -> bool:
     stop = sum(1 for w in words if w.lower() in _STOPWORDS)
     if stop >= 2 and stop / len(words) >= 0.15:
         return True
-    return stop >= 1 and len(words) >= 4 and bool(re.match(r"^[A-Z][a-z]", text)) and not re.search(
-        r"[:=]=|\bfunc\b|\breturn\b|\w\(", bare
-    )
+    if not re.match(r"^[A-Z][a-z'’]*[ ,:]", text) or len(words) < 4:
+        return False
+    if text.endswith((".", ":")) and not re.search(r"[:=]=|\bfunc\b|\breturn\b", bare):
+        return True
+    return stop >= 1 and not re.search(r"[:=]=|\bfunc\b|\breturn\b|\w\(", bare)
 
 
 def _table_cells(line: str) -> tuple[str, ...]:

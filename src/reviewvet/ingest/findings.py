@@ -163,7 +163,7 @@ def build_finding(
         section=section.category,
         title=title,
         agents=agents,
-        severity=tag[0] if tag else None,
+        severity=(tag[0] or None) if tag else None,
         label=tag[1] if tag else None,
         scope=tag[2] if tag else None,
         references=references,
@@ -205,6 +205,10 @@ def _read_title(
     if first.kind not in ("heading",) and not match and not (first.kind == "item" and first.number):
         if len(title) > 160 and not agents:
             return written_id, "", agents, tag
+    scope_note = re.search(r"\s*`?\((in-scope|out-of-scope|future|pre-existing)\)`?\s*$", title)
+    if scope_note:
+        title = title[: scope_note.start()]
+        tag = tag or ("", None, scope_note.group(1))
     title = re.sub(r"\*\*|__", "", title).strip().rstrip(" \u2014\u2013-:").strip()
     return written_id, title, agents, tag
 
@@ -232,9 +236,11 @@ def read_references(prose: list[Block], warnings: list[ParseWarning]) -> list[Re
             for match in REFERENCE.finditer(text):
                 path = match["path"] or last_path
                 if path is None:
-                    warnings.append(ParseWarning(lineno, f"{match.group(0)!r} reuses a path but none came before"))
-                    continue
-                last_path = path
+                    warnings.append(ParseWarning(lineno, f"{match.group(0).split(',')[0]!r} reuses a path, "
+                                                 "but the finding names none before it"))
+                    path = ""
+                else:
+                    last_path = path
                 refs.append(_reference(path, match["start"], match["end"], match.group(0).split(",")[0], lineno))
                 for more in _MORE.finditer(match["more"] or ""):
                     refs.append(_reference(path, more.group(1), more.group(2), more.group(0), lineno))
@@ -274,6 +280,17 @@ def classify_code(block: Block, lead: str) -> CodeBlock:
     if _FIX_LEAD.match(lead) or _PROPOSAL_END.search(lead.strip()):
         return CodeBlock("proposal", block.language, block.text, block.line, (), tuple(lines), path_hint)
     return CodeBlock("evidence", block.language, block.text, block.line, tuple(lines), (), path_hint)
+
+
+def make_block(role: str, language: str, text: str, line: int, path_hint: str | None = None) -> CodeBlock:
+    """A code block whose role is given rather than guessed (structured claims)."""
+    lines = text.rstrip("\n").split("\n")
+    if role == "diff":
+        claimed, proposed = _diff_sides(lines)
+        return CodeBlock("diff", language, text, line, claimed, proposed, path_hint)
+    if role == "proposal":
+        return CodeBlock("proposal", language, text, line, (), tuple(lines), path_hint)
+    return CodeBlock("evidence", language, text, line, tuple(lines), (), path_hint)
 
 
 def _marker(line: str) -> str:

@@ -57,7 +57,7 @@ def parse_review(text: str, source: str = "<review>") -> Review:
     walker.walk(blocks)
     pr_number, pr_title = hdr.parse_pr(head.get("pr"))
     commits = hdr.parse_commits(head.get("commits"), head.extra_commit_lines)
-    warnings = head.warnings + walker.warnings
+    warnings = head.warnings + walker.warnings + _declared_count_warnings(walker)
     if not head.fields:
         warnings.insert(0, ParseWarning(1, "no header table (Date, Repo, PR, Commits ...) was found"))
     if not walker.saw_section:
@@ -84,6 +84,32 @@ def parse_review(text: str, source: str = "<review>") -> Review:
     )
 
 
+_NUMBER_WORDS = {w: i for i, w in enumerate(
+    "no one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen".split())}
+_DECLARED = re.compile(
+    r"(?<!round )(?<!'s )(?<!’s )\b(\d{1,2}|no|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"thirteen|fourteen|fifteen)\s+(?:new\s+|small\s+|minor\s+|more\s+)?(critical|important|suggestion)s?\b",
+    re.I,
+)
+
+
+def _declared_count_warnings(walker: "_Walker") -> list[ParseWarning]:
+    """Compare the counts the executive summary declares with the findings found."""
+    declared: dict[str, tuple[int, int]] = {}
+    for block in walker.summary:
+        for match in _DECLARED.finditer(block.text.replace("*", "")):
+            word = match.group(1).lower()
+            count = int(word) if word.isdigit() else _NUMBER_WORDS[word]
+            declared.setdefault(match.group(2).lower(), (count, block.line))
+    warnings = []
+    for section, (count, line) in declared.items():
+        found = sum(1 for f in walker.findings["consolidated"] if f.section == section)
+        if found != count:
+            warnings.append(ParseWarning(line, f"the summary declares {count} {section} finding(s); "
+                                         f"{found} were parsed"))
+    return warnings
+
+
 def _head_sha(value: str | None) -> str | None:
     match = re.search(r"\b[0-9a-f]{7,40}\b", value or "")
     return match.group(0) if match else None
@@ -104,6 +130,8 @@ class _Walker:
         self.section: SectionText | None = None
         self.section_level = 0
         self.saw_section = False
+        self.in_summary = False
+        self.summary: list[Block] = []
 
     def walk(self, blocks: list[Block]) -> None:
         for block in blocks:
@@ -116,6 +144,8 @@ class _Walker:
                 if split[1] is not None:
                     self._add(split[1])
             else:
+                if self.in_summary and block.kind in ("para", "item"):
+                    self.summary.append(block)
                 self._add(block)
         self._close()
 
@@ -125,6 +155,7 @@ class _Walker:
 
     def _heading(self, block: Block) -> None:
         category = heading_category(block.text)
+        self.in_summary = not self.in_appendix and normalise_heading(block.text) == "executive summary"
         if self.in_appendix and (agent := self._agent_heading(block.text)):
             self._close()
             self.origin = agent

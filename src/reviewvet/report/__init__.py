@@ -1,0 +1,9 @@
+"""Output formats: one module each, registered here by name."""
+
+from __future__ import annotations
+
+FORMATS = {
+    "terminal": "reviewvet.report.terminal",
+    "markdown": "reviewvet.report.markdown",
+    "json": "reviewvet.report.json_format",
+}

@@ -1,0 +1,146 @@
+"""Line check: does a ``path:a-b`` claim point where the quoted code (or named identifier) is?"""
+
+from __future__ import annotations
+
+import re
+
+from reviewvet.checks.context import CheckContext
+from reviewvet.checks.matching import find_normalised
+from reviewvet.checks.model import LineCheck, QuoteCheck, Span
+from reviewvet.ingest.model import Finding, Reference
+from reviewvet.resolve.snapshot import FileText
+
+
+def check_lines(ctx: CheckContext, finding: Finding, quotes: list[QuoteCheck]) -> list[LineCheck]:
+    refs = list({(r.path, r.start, r.end): r for r in finding.references}.values())
+    assigned = assign_quotes(ctx, refs, quotes)
+    return [check_reference(ctx, finding, ref, assigned.get(i)) for i, ref in enumerate(refs)]
+
+
+def assign_quotes(ctx: CheckContext, refs: list[Reference], quotes: list[QuoteCheck]) -> dict[int, Span]:
+    """Pair each located quote with the closest unpaired reference to the same file."""
+    pairs = []
+    for q in quotes:
+        if not ((q.found or q.status == "base-only") and q.span):
+            continue
+        for i, ref in enumerate(refs):
+            resolution = ctx.resolve(ref.path) if ref.path else None
+            if resolution and resolution.path == q.span.path and ref.start is not None:
+                overlap = 0 if q.span.overlaps(ref.start, ref.end or ref.start) else 1
+                pairs.append((overlap, abs(q.span.start - ref.start), i, q.span))
+    assigned: dict[int, Span] = {}
+    used: set[Span] = set()
+    for _, _, i, span in sorted(pairs, key=lambda p: p[:3]):
+        if i not in assigned and span not in used:
+            assigned[i] = span
+            used.add(span)
+    return assigned
+
+
+def check_reference(ctx: CheckContext, finding: Finding, ref: Reference, located: Span | None) -> LineCheck:
+    if not ref.path:
+        return LineCheck(ref, "unknown", reason="the review gives no path for this line claim")
+    resolution = ctx.resolve(ref.path)
+    if resolution.status == "missing":
+        return LineCheck(ref, "file-missing", reason=resolution.reason)
+    if resolution.status == "base-only":
+        return LineCheck(ref, "base-only", resolution.path, reason=resolution.reason)
+    if not resolution.usable or resolution.path is None:
+        return LineCheck(ref, "unknown", reason=resolution.reason)
+    text = ctx.head.file(resolution.path)
+    if not isinstance(text, FileText):
+        return LineCheck(ref, "unknown", resolution.path, reason=f"{resolution.path!r} {getattr(text, 'reason', '')}")
+    assert ref.start is not None and ref.end is not None
+    if located is not None and located.side == "base":
+        return _compare_at_base(ref, resolution.path, located)
+    if located is not None:
+        return _compare(ctx, ref, resolution.path, located, "quote")
+    if ref.end > len(text.lines):
+        return LineCheck(ref, "wrong", resolution.path,
+                         reason=f"the claim ends at line {ref.end}, but {resolution.path!r} has {len(text.lines)} lines")
+    spans = identifier_spans(finding, text, ctx.head.rev)
+    inside = [s for s in spans if s.overlaps(ref.start, ref.end)]
+    if inside:
+        return LineCheck(ref, "contained", resolution.path, inside[0], 0, "identifier",
+                         "a named identifier is within the claimed lines")
+    definitions = [s for s in spans if s.side == "definition"]
+    if definitions and ref.end - ref.start < 3:
+        return _compare(ctx, ref, resolution.path, _nearest(definitions, ref), "identifier")
+    return LineCheck(ref, "unverified", resolution.path,
+                     reason="no located quote or named identifier to compare the lines with")
+
+
+def _nearest(spans: list[Span], ref: Reference) -> Span:
+    assert ref.start is not None
+    start = ref.start
+    return min(spans, key=lambda s: (0 if s.overlaps(start, ref.end or start) else 1, abs(s.start - start)))
+
+
+def _compare(ctx: CheckContext, ref: Reference, path: str, actual: Span, basis: str) -> LineCheck:
+    assert ref.start is not None and ref.end is not None
+    drift = ref.start - actual.start
+    if (ref.start, ref.end) == (actual.start, actual.end):
+        return LineCheck(ref, "exact", path, actual, 0, basis)
+    inside = ref.start <= actual.start and actual.end <= ref.end
+    around = actual.start <= ref.start and ref.end <= actual.end
+    if (inside or around) and basis == "quote":
+        return LineCheck(ref, "contained", path, actual, drift, basis,
+                         "the claimed lines contain the quote" if inside else "the claimed lines are part of the quote")
+    if _matches_base(ctx, ref, path, actual):
+        return LineCheck(ref, "stale", path, actual, drift, basis,
+                         "the claimed lines match the merge base: the review cites old line numbers")
+    status = "drifted" if abs(drift) <= ctx.options.max_drift or actual.overlaps(ref.start, ref.end) else "wrong"
+    return LineCheck(ref, status, path, actual, drift, basis, f"{basis} is at {actual.text()}")
+
+
+def _compare_at_base(ref: Reference, path: str, located: Span) -> LineCheck:
+    assert ref.start is not None and ref.end is not None
+    if located.overlaps(ref.start, ref.end):
+        return LineCheck(ref, "at-base", path, located, ref.start - located.start, "quote",
+                         "the claimed lines hold the quoted code in the merge-base version; head no longer has it")
+    return LineCheck(ref, "wrong", path, located, ref.start - located.start, "quote",
+                     f"the quoted code was at {located.text()} at the merge base")
+
+
+def _matches_base(ctx: CheckContext, ref: Reference, path: str, actual: Span) -> bool:
+    """Whether the located text sits at the claimed lines in the merge-base version of the file."""
+    if ctx.base is None or ref.start is None or ref.end is None:
+        return False
+    old, new = ctx.base.file(path), ctx.head.file(path)
+    if not isinstance(old, FileText) or not isinstance(new, FileText):
+        return False
+    located = list(new.lines[actual.start - 1:actual.end])
+    window = old.lines[max(0, ref.start - 1):ref.end]
+    return bool(located) and find_normalised(located, tuple(window)) is not None
+
+
+_DEFINITION = (
+    r"^\s*func\s+(?:\([^)]*\)\s*)?{name}\s*[\[(]",  # Go function or method
+    r"^\s*type\s+{name}\b",  # Go type
+    r"^\s*(?:var|const)\s+{name}\b",  # Go package-level value
+    r"^\s*(?:function\s+)?{name}\s*\(\)\s*\{{?",  # shell function
+    r"^\s*@test\s+[\"']{name}[\"']",  # BATS test
+    r"^\s*(?:async\s+)?def\s+{name}\b|^\s*class\s+{name}\b",  # Python
+)
+
+
+def identifier_spans(finding: Finding, text: FileText, rev: str) -> list[Span]:
+    """Lines of ``text`` that define (side "definition") or mention (side "mention") named identifiers."""
+    spans = []
+    for identifier in finding.identifiers:
+        name = _last_name(identifier)
+        if not name:
+            continue
+        definition = re.compile("|".join(p.format(name=re.escape(name)) for p in _DEFINITION))
+        mention = re.compile(rf"(?<![\w]){re.escape(name)}(?![\w])")
+        for i, line in enumerate(text.lines):
+            if definition.search(line):
+                spans.append(Span(text.path, i + 1, i + 1, rev, "definition"))
+            elif mention.search(line):
+                spans.append(Span(text.path, i + 1, i + 1, rev, "mention"))
+    return spans
+
+
+def _last_name(identifier: str) -> str:
+    name = re.sub(r"^\(\*?\w+\)\.", "", identifier).rstrip("()")
+    return name.rsplit(".", 1)[-1] if name else ""

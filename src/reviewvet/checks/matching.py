@@ -1,0 +1,232 @@
+"""Finding a quoted snippet in a file's lines: exact, whitespace-normalised, elided, reflowed, fuzzy.
+
+Every matcher takes the quote as lines and a file's lines, and returns the 0-based
+(first, last) line indexes of the match in the file, or None.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+_WS = re.compile(r"\s+")
+_ELISION_LINE = re.compile(r"^\s*(?:\.\.\.|\u2026|(?://|#|--|/\*)\s*(?:\.\.\.|\u2026)\s*(?:\*/)?)\s*[,;]?\s*$")
+_INLINE_ELISION = re.compile(r"\.\.\.|\u2026")
+_MARKUP = re.compile(r"[`*_>#|]|^\s*(?:[-+]|\d+[.)])\s+", re.M)
+PROSE_EXTENSIONS = (".md", ".markdown", ".txt", ".rst", ".adoc")
+
+
+def normalise(line: str) -> str:
+    return _WS.sub(" ", line).strip()
+
+
+def is_elision(line: str) -> bool:
+    return bool(_ELISION_LINE.match(line))
+
+
+def trim_blank(lines: tuple[str, ...] | list[str]) -> list[str]:
+    out = list(lines)
+    while out and not out[0].strip():
+        out.pop(0)
+    while out and not out[-1].strip():
+        out.pop()
+    return out
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """A file's non-blank lines, normalised, with their original indexes."""
+
+    lines: tuple[str, ...]
+    norm: tuple[str, ...]
+    where: tuple[int, ...]
+
+
+@lru_cache(maxsize=4096)
+def index_lines(lines: tuple[str, ...]) -> Indexed:
+    norm, where = [], []
+    for i, line in enumerate(lines):
+        n = normalise(line)
+        if n:
+            norm.append(n)
+            where.append(i)
+    return Indexed(lines, tuple(norm), tuple(where))
+
+
+def find_exact(quote: list[str], lines: tuple[str, ...]) -> tuple[int, int] | None:
+    """Lines equal up to trailing spaces and one indentation prefix common to the whole quote."""
+    quote = trim_blank(quote)
+    if not quote:
+        return None
+    first = quote[0].rstrip()
+    for i, line in enumerate(lines):
+        if not line.rstrip().endswith(first) or i + len(quote) > len(lines):
+            continue
+        indent = line.rstrip()[: len(line.rstrip()) - len(first)]
+        if indent.strip():
+            continue
+        if all(_same_with_indent(q, lines[i + k], indent) for k, q in enumerate(quote)):
+            return i, i + len(quote) - 1
+    return None
+
+
+def _same_with_indent(quoted: str, actual: str, indent: str) -> bool:
+    if not quoted.strip():
+        return not actual.strip()
+    return actual.rstrip() == indent + quoted.rstrip()
+
+
+def find_normalised(quote: list[str], lines: tuple[str, ...], start: int = 0) -> tuple[int, int] | None:
+    """Non-blank lines equal after collapsing whitespace; blank lines on either side ignored."""
+    needle = [n for n in (normalise(q) for q in quote) if n]
+    if not needle:
+        return None
+    idx = index_lines(lines)
+    lo = bisect.bisect_left(idx.where, start)
+    for pos in _positions(idx.norm, needle, lo):
+        return idx.where[pos], idx.where[pos + len(needle) - 1]
+    return None
+
+
+def _positions(hay: tuple[str, ...], needle: list[str], lo: int = 0):  # type: ignore[no-untyped-def]
+    first, n = needle[0], len(needle)
+    i = lo
+    while True:
+        try:
+            i = hay.index(first, i)
+        except ValueError:
+            return
+        if list(hay[i:i + n]) == needle:
+            yield i
+        i += 1
+
+
+def split_segments(quote: list[str]) -> list[list[str]]:
+    """The quote cut at its elision lines (``...``, ``…``, ``// ...``)."""
+    segments: list[list[str]] = [[]]
+    for line in quote:
+        if is_elision(line):
+            segments.append([])
+        else:
+            segments[-1].append(line)
+    return [s for s in (trim_blank(seg) for seg in segments) if any(x.strip() for x in s)]
+
+
+def has_elision(quote: list[str]) -> bool:
+    return any(is_elision(q) or _INLINE_ELISION.search(q) for q in quote)
+
+
+def find_elided(quote: list[str], lines: tuple[str, ...]) -> tuple[int, int] | None:
+    """Every segment between elisions found in order; a line with an inline ``...`` matches by its head."""
+    segments = split_segments(quote)
+    if not segments:
+        return None
+    idx = index_lines(lines)
+    pos, first = 0, None
+    for segment in segments:
+        found = _find_segment(segment, idx, pos)
+        if found is None:
+            return None
+        if first is None:
+            first = idx.where[found[0]]
+        pos = found[1] + 1
+    assert first is not None
+    return first, idx.where[pos - 1]
+
+
+def _find_segment(segment: list[str], idx: Indexed, lo: int) -> tuple[int, int] | None:
+    needle = [normalise(s) for s in segment if normalise(s)]
+    for i in range(lo, len(idx.norm) - len(needle) + 1):
+        if all(_line_matches(q, idx.norm[i + k]) for k, q in enumerate(needle)):
+            return i, i + len(needle) - 1
+    return None
+
+
+def _line_matches(quoted: str, actual: str) -> bool:
+    if quoted == actual:
+        return True
+    if not _INLINE_ELISION.search(quoted):
+        return False
+    head = _INLINE_ELISION.split(quoted, maxsplit=1)[0].rstrip()
+    return bool(head) and actual.startswith(head)
+
+
+def find_reflowed(quote: list[str], lines: tuple[str, ...]) -> tuple[int, int] | None:
+    """Prose matched word by word, ignoring line breaks and Markdown markup."""
+    words, owners = _words_with_lines(lines)
+    needle = _MARKUP.sub(" ", "\n".join(quote)).split()
+    if len(needle) < 3:
+        return None
+    hay = " ".join(words)
+    at = hay.find(" ".join(needle))
+    while at != -1 and at > 0 and hay[at - 1] != " ":
+        at = hay.find(" ".join(needle), at + 1)
+    if at == -1:
+        return None
+    first_word = hay.count(" ", 0, at)
+    return owners[first_word], owners[first_word + len(needle) - 1]
+
+
+def _words_with_lines(lines: tuple[str, ...]) -> tuple[list[str], list[int]]:
+    words: list[str] = []
+    owners: list[int] = []
+    for i, line in enumerate(lines):
+        for word in _MARKUP.sub(" ", line).split():
+            words.append(word)
+            owners.append(i)
+    return words, owners
+
+
+# -- near misses ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One place where a quote and the closest source text differ."""
+
+    quoted: str
+    actual: str
+    quoted_line: str
+    actual_line: str
+
+
+@dataclass(frozen=True)
+class Fuzzy:
+    first: int
+    last: int
+    similarity: float
+    differences: tuple[Difference, ...]
+
+
+def find_fuzzy(quote: list[str], lines: tuple[str, ...], threshold: float) -> Fuzzy | None:
+    """The window of the file most similar to the quote, when at least ``threshold`` (0-1) alike."""
+    from rapidfuzz import fuzz, process
+
+    needle = [normalise(q) for q in quote if normalise(q) and not is_elision(q)]
+    idx = index_lines(lines)
+    n = len(needle)
+    if not needle or len(idx.norm) < n:
+        return None
+    windows = ["\n".join(idx.norm[i:i + n]) for i in range(len(idx.norm) - n + 1)]
+    best = process.extractOne("\n".join(needle), windows, scorer=fuzz.ratio, score_cutoff=threshold * 100)
+    if best is None:
+        return None
+    _, score, i = best
+    actual = list(idx.norm[i:i + n])
+    return Fuzzy(idx.where[i], idx.where[i + n - 1], score / 100, tuple(differences(needle, actual)))
+
+
+def differences(quoted: list[str], actual: list[str]) -> list[Difference]:
+    """Character-level differences, line by line, with a few characters of context."""
+    out = []
+    for q, a in zip(quoted, actual, strict=False):
+        if q == a:
+            continue
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, q, a, autojunk=False).get_opcodes():
+            if tag == "equal":
+                continue
+            out.append(Difference(q[max(0, i1 - 3):i2 + 3], a[max(0, j1 - 3):j2 + 3], q, a))
+    return out[:10]

@@ -1,0 +1,88 @@
+"""Facts the checks produce. Checks never print; reports render these records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reviewvet.checks.matching import Difference
+from reviewvet.ingest.model import Finding, Reference
+from reviewvet.resolve.snapshot import PathResolution
+
+# Quote statuses. The first four mean the quote was found at head in a claimed file.
+FOUND = ("exact", "normalised", "elided", "reflowed")
+QUOTE_STATUSES = (*FOUND, "other-file", "base-only", "near-miss", "absent", "no-file", "unknown", "not-checked")
+LINE_STATUSES = ("exact", "contained", "drifted", "stale", "at-base", "wrong", "unverified", "file-missing",
+                 "base-only", "unknown")
+
+
+@dataclass(frozen=True)
+class Span:
+    """Lines ``start``..``end`` (1-based, inclusive) of ``path`` at revision ``rev`` (a SHA)."""
+
+    path: str
+    start: int
+    end: int
+    rev: str
+    side: str = "head"
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return self.start <= end and start <= self.end
+
+    def text(self) -> str:
+        return f"{self.path}:{self.start}" if self.start == self.end else f"{self.path}:{self.start}-{self.end}"
+
+
+@dataclass(frozen=True)
+class NearMiss:
+    similarity: float
+    differences: tuple[Difference, ...]
+
+
+@dataclass(frozen=True)
+class QuoteCheck:
+    """Where a code block's claimed lines were found (or why not)."""
+
+    block: int
+    block_line: int
+    role: str
+    status: str
+    span: Span | None = None
+    matched: tuple[str, ...] = ()
+    near_miss: NearMiss | None = None
+    searched: tuple[str, ...] = ()
+    reason: str = ""
+
+    @property
+    def found(self) -> bool:
+        return self.status in FOUND
+
+
+@dataclass(frozen=True)
+class LineCheck:
+    """A ``path:a-b`` claim compared with where the quote or named identifier really is."""
+
+    reference: Reference
+    status: str
+    path: str | None = None
+    actual: Span | None = None
+    drift: int | None = None
+    basis: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class FindingVerdict:
+    """Everything the checks found out about one finding."""
+
+    finding: Finding
+    paths: tuple[PathResolution, ...]
+    quotes: tuple[QuoteCheck, ...]
+    lines: tuple[LineCheck, ...]
+    flags: tuple[str, ...]
+
+    @property
+    def status(self) -> str:
+        if self.flags:
+            return "problems"
+        confirmed = [q for q in self.quotes if q.found] + [c for c in self.lines if c.status in ("exact", "contained")]
+        return "verified" if confirmed else "unchecked"

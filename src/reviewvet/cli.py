@@ -1,0 +1,149 @@
+"""The ``reviewvet`` command line. Errors are caught here, once, and turned into exit codes.
+
+Exit codes: 0 done; 1 findings carry a flag named by ``--fail-on``; 2 bad usage or input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from reviewvet import __version__
+from reviewvet.errors import ReviewInputError, ReviewvetError, UsageError
+
+EXIT_OK, EXIT_FLAGGED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from reviewvet.checks.flags import FLAGS
+    from reviewvet.report import FORMATS
+
+    parser = argparse.ArgumentParser(
+        prog="reviewvet",
+        description="Vet the findings of AI code reviewers against the repository they talk about.",
+    )
+    parser.add_argument("--version", action="version", version=f"reviewvet {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    verify = sub.add_parser(
+        "verify",
+        help="check every finding of a review against a git repository",
+        description=(
+            "Parse a deep-review Markdown report (or a reviewvet claims JSON file) and check, for every "
+            "finding, whether the code it quotes exists and whether its path:line claims are right. "
+            "Files are read from git objects at --head and at the merge base; nothing is written "
+            "into the repository."
+        ),
+        epilog="flags for --fail-on: " + "; ".join(f"{k}: {v}" for k, v in FLAGS.items()),
+    )
+    verify.add_argument("review", type=Path, help="the review: Markdown (.md/.txt) or claims JSON")
+    verify.add_argument("--repo", type=Path, default=Path("."), help="the git repository (default: .)")
+    verify.add_argument("--head", default="HEAD",
+                        help="revision the review is about (default HEAD); 'auto' uses the review's own head, "
+                             "or the best candidate found by its commit subjects")
+    verify.add_argument("--base", default=None,
+                        help="base revision; the merge base of base and head is computed "
+                             "(default: main or master when present)")
+    verify.add_argument("--merge-base", dest="merge_base", default=None, metavar="SHA",
+                        help="use this merge base instead of computing it")
+    verify.add_argument("--format", choices=sorted(FORMATS), default="terminal", help="output format")
+    verify.add_argument("--output", "-o", type=Path, default=None,
+                        help="write the report to this file (written whole, or not at all)")
+    verify.add_argument("--consolidated-only", action="store_true",
+                        help="skip the agents' own reviews from the appendix")
+    verify.add_argument("--fail-on", nargs="+", default=[], metavar="FLAG",
+                        help="exit 1 when any finding carries one of these flags (or 'any')")
+    verify.add_argument("--near-miss", type=float, default=0.8, metavar="RATIO",
+                        help="similarity (0-1) above which an absent quote is reported as a near miss")
+    verify.add_argument("--max-drift", type=int, default=5, metavar="N",
+                        help="line claims off by at most N lines are 'drifted', further off 'wrong'")
+    verify.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    verify.set_defaults(run=run_verify)
+
+    from reviewvet.bench import add_bench_parser
+
+    add_bench_parser(sub)
+    return parser
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from reviewvet.checks.context import CheckOptions
+    from reviewvet.checks.flags import FLAGS
+    from reviewvet.pipeline import VerifyOptions, load_review, verify
+
+    unknown = [f for f in args.fail_on if f not in FLAGS and f != "any"]
+    if unknown:
+        raise UsageError(f"--fail-on: unknown flag(s) {', '.join(map(repr, unknown))}; known: {', '.join(FLAGS)}")
+    if not 0 < args.near_miss <= 1:
+        raise UsageError(f"--near-miss {args.near_miss!r} must be between 0 and 1")
+    review = load_review(args.review)
+    if not review.all_findings():
+        hint = f" ({review.warnings[0].message})" if review.warnings else ""
+        raise ReviewInputError(f"review {str(args.review)!r} has no findings to verify{hint}")
+    options = VerifyOptions(
+        head=args.head, base=args.base, merge_base=args.merge_base, include_agents=not args.consolidated_only,
+        checks=CheckOptions(near_miss_threshold=args.near_miss, max_drift=args.max_drift),
+    )
+    result = verify(review, args.repo, options)
+    text = render(args.format, result, color=_color(args))
+    emit(text, args.output)
+    wanted = set(FLAGS) if "any" in args.fail_on else set(args.fail_on)
+    flagged = any(wanted & set(fv.flags) for fv in result.verdicts)
+    return EXIT_FLAGGED if flagged else EXIT_OK
+
+
+def render(fmt: str, result: object, *, color: bool = False) -> str:
+    from reviewvet.report import FORMATS
+
+    module = importlib.import_module(FORMATS[fmt])
+    if fmt == "terminal":
+        return module.render(result, color=color)  # type: ignore[no-any-return]
+    return module.render(result)  # type: ignore[no-any-return]
+
+
+def _color(args: argparse.Namespace) -> bool:
+    if args.color != "auto":
+        return args.color == "always"
+    return args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Print, or write the file whole: to a temporary file beside it, then renamed over it."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    directory = output.parent if str(output.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageError(f"--output {str(output)!r}: directory {str(directory)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ReviewvetError as exc:
+        print(f"reviewvet: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("reviewvet: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The verification as plain JSON-ready data (the JSON format, and the source of the summary)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict
+from typing import Any
+
+from reviewvet import __version__
+from reviewvet.checks.model import FindingVerdict, LineCheck, QuoteCheck
+from reviewvet.pipeline import Verification
+
+SCHEMA = "reviewvet-verify/1"
+
+
+def verification_data(v: Verification) -> dict[str, Any]:
+    return {
+        "reviewvet": {"version": __version__, "schema": SCHEMA},
+        "review": review_data(v),
+        "revisions": revisions_data(v),
+        "findings": [finding_data(fv) for fv in v.verdicts],
+        "summary": summary_data(v),
+        "timings": {name: round(seconds, 4) for name, seconds in v.timings}
+        | {"git_seconds": round(v.git_seconds, 4), "git_processes": v.git_processes},
+    }
+
+
+def review_data(v: Verification) -> dict[str, Any]:
+    r = v.review
+    return {
+        "source": r.source, "format": r.format, "title": r.title, "date": r.date,
+        "repository": r.repository, "pr": {"number": r.pr_number, "title": r.pr_title},
+        "round": r.round, "author": r.author, "branch": r.branch,
+        "reviewers": [asdict(x) for x in r.reviewers], "commits": [asdict(c) for c in r.commits],
+        "head_sha": r.head_sha, "verdict": r.verdict,
+        "agents": [{"agent": a.agent, "heading": a.heading, "line": a.line, "findings": len(a.findings)}
+                   for a in r.agent_reviews],
+        "warnings": [asdict(w) for w in r.warnings],
+    }
+
+
+def revisions_data(v: Verification) -> dict[str, Any]:
+    rv = v.revisions
+    check = rv.head_check
+    return {
+        "repo": rv.repo,
+        "head": {"rev": rv.head_rev, "sha": rv.head},
+        "base": {"rev": rv.base_rev, "sha": rv.base},
+        "merge_base": {"sha": rv.merge_base, "source": rv.merge_base_source},
+        "shallow": rv.shallow,
+        "notes": list(rv.notes),
+        "review_head": {
+            "status": check.status,
+            "named": list(check.named),
+            "found": [{"named": named, "sha": sha} for named, sha in check.found],
+            "missing": list(check.missing),
+            "candidates": [asdict(c) | {"confidence": round(c.confidence, 3)} for c in check.candidates],
+        },
+    }
+
+
+def finding_data(fv: FindingVerdict) -> dict[str, Any]:
+    f = fv.finding
+    return {
+        "key": f.key, "origin": f.origin, "id": f.id, "section": f.section, "title": f.title,
+        "agents": list(f.agents), "severity": f.severity, "label": f.label, "scope": f.scope,
+        "line": f.line, "status": fv.status, "flags": list(fv.flags),
+        "references": [{"written": r.written, "path": r.path, "start": r.start, "end": r.end, "line": r.line}
+                       for r in f.references],
+        "identifiers": list(f.identifiers),
+        "paths": [asdict(p) for p in fv.paths],
+        "quotes": [quote_data(q) for q in fv.quotes],
+        "lines": [line_data(c) for c in fv.lines],
+    }
+
+
+def quote_data(q: QuoteCheck) -> dict[str, Any]:
+    data = asdict(q)
+    data["matched"] = list(q.matched)
+    data["searched"] = list(q.searched)
+    return data
+
+
+def line_data(c: LineCheck) -> dict[str, Any]:
+    data = asdict(c)
+    data["reference"] = {k: data["reference"][k] for k in ("written", "path", "start", "end", "line")}
+    return data
+
+
+def summary_data(v: Verification) -> dict[str, Any]:
+    verdicts = v.verdicts
+    return {
+        "findings": len(verdicts),
+        "consolidated": sum(1 for fv in verdicts if fv.finding.origin == "consolidated"),
+        "by_status": dict(Counter(fv.status for fv in verdicts)),
+        "by_flag": dict(Counter(flag for fv in verdicts for flag in fv.flags)),
+        "quotes": dict(Counter(q.status for fv in verdicts for q in fv.quotes)),
+        "lines": dict(Counter(c.status for fv in verdicts for c in fv.lines)),
+        "warnings": len(v.review.warnings),
+    }

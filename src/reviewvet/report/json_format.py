@@ -1,0 +1,12 @@
+"""JSON output: the verification data with sorted keys (schema: reviewvet-verify/1)."""
+
+from __future__ import annotations
+
+import json
+
+from reviewvet.pipeline import Verification
+from reviewvet.report.data import verification_data
+
+
+def render(v: Verification) -> str:
+    return json.dumps(verification_data(v), sort_keys=True, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,63 @@
+"""Markdown output: a report a person can paste into a pull request."""
+
+from __future__ import annotations
+
+from reviewvet.checks.model import FindingVerdict
+from reviewvet.pipeline import Verification
+from reviewvet.report.data import summary_data
+from reviewvet.report.text import describe_differences, describe_line, describe_quote, severity_tag
+
+
+def render(v: Verification) -> str:
+    out = [f"# reviewvet: {v.review.title or v.review.source}", ""]
+    out += _revisions(v)
+    summary = summary_data(v)
+    out += ["## Summary", "", "| status | findings |", "|---|---|"]
+    out += [f"| {status} | {count} |" for status, count in sorted(summary["by_status"].items())]
+    if summary["by_flag"]:
+        out += ["", "| flag | findings |", "|---|---|"]
+        out += [f"| `{flag}` | {count} |" for flag, count in sorted(summary["by_flag"].items())]
+    out += ["", "## Findings", ""]
+    for fv in v.verdicts:
+        out += _finding(fv)
+    if v.review.warnings:
+        out += ["## Parse warnings", ""]
+        out += [f"- line {w.line}: {_escape(w.message)}" for w in v.review.warnings]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _revisions(v: Verification) -> list[str]:
+    rv = v.revisions
+    lines = [f"- head: `{rv.head_rev}` = `{rv.head[:12]}`"]
+    if rv.base:
+        lines.append(f"- base: `{rv.base_rev}` = `{rv.base[:12]}`")
+    lines.append(f"- merge base: `{(rv.merge_base or 'none')[:12]}` ({rv.merge_base_source})")
+    check = rv.head_check
+    if check.named:
+        lines.append(f"- review names {len(check.named)} commit(s): {len(check.found)} found, "
+                     f"{len(check.missing)} missing" + (f" ({', '.join(check.missing)})" if check.missing else ""))
+    for cand in check.candidates[:3]:
+        lines.append(f"  - candidate head `{cand.sha[:12]}` {cand.subject!r}: {cand.matched}/{cand.total} subjects")
+    lines += [f"- note: {n}" for n in rv.notes]
+    return [*lines, ""]
+
+
+def _finding(fv: FindingVerdict) -> list[str]:
+    f = fv.finding
+    who = f" — {', '.join(f.agents)}" if f.agents else ""
+    flags = ", ".join(f"`{x}`" for x in fv.flags) or "none"
+    out = [f"### {f.key} {_escape(f.title)} {severity_tag(f.severity, f.label)}{who}", "",
+           f"**{fv.status}** — flags: {flags} — review line {f.line}", ""]
+    for q in fv.quotes:
+        out.append(f"- block {q.block + 1} ({q.role}, review line {q.block_line}): {_escape(describe_quote(q))}")
+        out += [f"  - {_escape(d)}" for d in describe_differences(q)]
+    for c in fv.lines:
+        out.append(f"- `{c.reference.written}`: {_escape(describe_line(c))}")
+    for p in fv.paths:
+        if p.status != "exact":
+            out.append(f"- path `{p.claimed}`: {p.status}" + (f" — {_escape(p.reason)}" if p.reason else ""))
+    return [*out, ""]
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

@@ -1,0 +1,77 @@
+"""Terminal output through rich: colour on a terminal, plain text when piped."""
+
+from __future__ import annotations
+
+import io
+
+from reviewvet.checks.model import FindingVerdict
+from reviewvet.pipeline import Verification
+from reviewvet.report.data import summary_data
+from reviewvet.report.text import describe_differences, describe_line, describe_quote, severity_tag
+
+STATUS_STYLE = {"verified": "green", "problems": "red", "unchecked": "yellow"}
+QUOTE_STYLE = {"exact": "green", "normalised": "green", "elided": "green", "reflowed": "green",
+               "other-file": "yellow", "base-only": "yellow", "near-miss": "red", "absent": "red",
+               "no-file": "red", "unknown": "magenta", "not-checked": "dim"}
+LINE_STYLE = {"exact": "green", "contained": "green", "drifted": "yellow", "stale": "yellow", "wrong": "red",
+              "unverified": "dim", "file-missing": "red", "base-only": "yellow", "unknown": "magenta"}
+
+
+def render(v: Verification, *, color: bool = False, width: int = 100) -> str:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
+    rv = v.revisions
+    console.print(f"[bold]reviewvet[/] {escape(v.review.title or v.review.source)}")
+    console.print(f"head {escape(rv.head_rev)} = {rv.head[:12]}   merge base {(rv.merge_base or 'none')[:12]}"
+                  f" ({rv.merge_base_source})" + (f"   base {escape(rv.base_rev or '')}" if rv.base_rev else ""))
+    check = rv.head_check
+    if check.missing:
+        console.print(f"[yellow]the review's commit(s) {', '.join(check.missing)} are not in the repository[/]")
+        for cand in check.candidates[:3]:
+            console.print(f"  candidate head {cand.sha[:12]} {escape(cand.subject)!s} "
+                          f"({cand.matched}/{cand.total} subjects)")
+    elif check.named:
+        console.print(f"the review's commit(s) exist here: {', '.join(n for n, _ in check.found)}")
+    for note in rv.notes:
+        console.print(f"[dim]note: {escape(note)}[/]")
+    console.print()
+    for fv in v.verdicts:
+        _finding(console, fv, escape)
+    table = Table(title="Summary", show_edge=False)
+    table.add_column("status")
+    table.add_column("findings", justify="right")
+    summary = summary_data(v)
+    for status, count in sorted(summary["by_status"].items()):
+        table.add_row(f"[{STATUS_STYLE.get(status, '')}]{status}[/]", str(count))
+    for flag, count in sorted(summary["by_flag"].items()):
+        table.add_row(f"flag {flag}", str(count))
+    console.print(table)
+    if v.review.warnings:
+        console.print(f"[dim]{len(v.review.warnings)} parse warning(s); --format json lists them[/]")
+    return buffer.getvalue()
+
+
+def _finding(console, fv: FindingVerdict, escape) -> None:  # type: ignore[no-untyped-def]
+    f = fv.finding
+    style = STATUS_STYLE.get(fv.status, "")
+    who = f" [dim]{escape(', '.join(f.agents))}[/]" if f.agents else ""
+    console.print(f"[{style}]{fv.status.upper():9}[/] [bold]{escape(f.key)}[/] {escape(f.title)} "
+                  f"{escape(severity_tag(f.severity, f.label))}{who}")
+    if fv.flags:
+        console.print(f"          flags: [{style}]{', '.join(fv.flags)}[/]")
+    for q in fv.quotes:
+        qs = QUOTE_STYLE.get(q.status, "")
+        console.print(f"          quote {q.block + 1} ({q.role}, line {q.block_line}): "
+                      f"[{qs}]{escape(describe_quote(q))}[/]")
+        for d in describe_differences(q):
+            console.print(f"            {escape(d)}")
+    for c in fv.lines:
+        console.print(f"          {escape(c.reference.written)}: [{LINE_STYLE.get(c.status, '')}]"
+                      f"{escape(describe_line(c))}[/]")
+    for p in fv.paths:
+        if p.status not in ("exact",):
+            console.print(f"          path {escape(p.claimed)}: {p.status} {escape(p.reason)}")

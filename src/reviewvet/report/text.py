@@ -1,0 +1,60 @@
+"""Sentences shared by the human-readable formats. Templates are data, apart from logic."""
+
+from __future__ import annotations
+
+from reviewvet.checks.model import LineCheck, QuoteCheck
+
+QUOTE_TEMPLATES = {
+    "exact": "found verbatim at {span}",
+    "normalised": "found at {span} (whitespace differs)",
+    "elided": "found at {span}, with the elided parts skipped",
+    "reflowed": "found at {span} (re-wrapped prose)",
+    "other-file": "found at {span}, not in the claimed file",
+    "base-only": "found only at the merge base, {span}",
+    "near-miss": "not found; closest is {span} ({similarity} alike)",
+    "absent": "not found anywhere at head or at the merge base",
+    "no-file": "not found: the claimed file does not exist",
+    "unknown": "could not be checked",
+    "not-checked": "not checked",
+}
+LINE_TEMPLATES = {
+    "exact": "exact",
+    "contained": "contains the {basis} at {actual}",
+    "drifted": "drifted by {drift} (the {basis} is at {actual})",
+    "stale": "stale: matches the merge base; at head the {basis} is at {actual}",
+    "wrong": "wrong: the {basis} is at {actual}",
+    "at-base": "matches the quoted code at the merge base ({actual}); head no longer has it",
+    "unverified": "in range, nothing to compare with",
+    "file-missing": "file does not exist",
+    "base-only": "file exists only at the merge base",
+    "unknown": "could not be checked",
+}
+
+
+def describe_quote(q: QuoteCheck) -> str:
+    similarity = f"{q.near_miss.similarity:.0%}" if q.near_miss else ""
+    text = QUOTE_TEMPLATES[q.status].format(span=q.span.text() if q.span else "?", similarity=similarity)
+    if q.status in ("unknown", "not-checked", "no-file") and q.reason:
+        text += f": {q.reason}"
+    return text
+
+
+def describe_differences(q: QuoteCheck) -> list[str]:
+    if not q.near_miss:
+        return []
+    return [f"quoted {d.quoted!r}, source has {d.actual!r}" for d in q.near_miss.differences[:3]]
+
+
+def describe_line(c: LineCheck) -> str:
+    actual = c.actual.text() if c.actual else "?"
+    drift = f"{c.drift:+d} lines" if c.drift is not None else ""
+    template = LINE_TEMPLATES[c.status] if c.actual or c.status != "wrong" else "wrong"
+    text = template.format(basis=c.basis or "code", actual=actual, drift=drift)
+    if c.status in ("unknown", "file-missing", "wrong", "unverified", "base-only") and c.reason and not c.actual:
+        text += f": {c.reason}"
+    return text
+
+
+def severity_tag(severity: str | None, label: str | None) -> str:
+    parts = [p for p in (severity, label) if p]
+    return f"({', '.join(parts)})" if parts else ""

@@ -1,0 +1,170 @@
+"""Which commits a verification runs against: head, base, merge base, and the review's own head."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reviewvet.errors import RevisionError
+from reviewvet.git import Git, LogEntry
+from reviewvet.ingest.model import Review
+
+DEFAULT_BASES = ("main", "master", "origin/main", "origin/master")
+AUTO_HEAD_MIN_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class HeadCandidate:
+    """A commit that could be the head the review looked at, judged by commit subjects."""
+
+    sha: str
+    subject: str
+    refs: str
+    matched: int
+    total: int
+
+    @property
+    def confidence(self) -> float:
+        return self.matched / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True)
+class HeadCheck:
+    """What the review says about its head, and whether those commits exist here."""
+
+    named: tuple[str, ...]
+    found: tuple[tuple[str, str], ...]
+    missing: tuple[str, ...]
+    candidates: tuple[HeadCandidate, ...]
+
+    @property
+    def status(self) -> str:
+        if not self.named:
+            return "none-named"
+        return "missing" if self.missing else "found"
+
+
+@dataclass(frozen=True)
+class Revisions:
+    """The resolved revisions of one verification, with how each was chosen."""
+
+    repo: str
+    head_rev: str
+    head: str
+    base_rev: str | None
+    base: str | None
+    merge_base: str | None
+    merge_base_source: str
+    head_check: HeadCheck
+    shallow: bool
+    notes: tuple[str, ...] = ()
+
+
+def resolve_revisions(
+    git: Git,
+    review: Review | None,
+    *,
+    head: str = "HEAD",
+    base: str | None = None,
+    merge_base: str | None = None,
+) -> Revisions:
+    notes: list[str] = []
+    head_check = check_review_head(git, review) if review else HeadCheck((), (), (), ())
+    head_sha = _pick_head(git, head, head_check, notes)
+    base_rev, base_sha = _pick_base(git, base, head_sha, notes)
+    if merge_base is not None:
+        mb, source = git.resolve(merge_base, what="--merge-base"), "given"
+    elif base_sha is not None:
+        mb, source = git.merge_base(base_sha, head_sha), "computed"
+        if mb is None:
+            notes.append(f"{base_rev!r} and the head share no history; no merge base")
+    else:
+        mb, source = None, "none"
+    shallow = git.is_shallow()
+    if shallow:
+        notes.append("the repository is a shallow clone: history before its boundary is missing")
+    return Revisions(str(git.repo), head, head_sha, base_rev, base_sha, mb, source, head_check, shallow,
+                     tuple(notes))
+
+
+def _pick_head(git: Git, head: str, check: HeadCheck, notes: list[str]) -> str:
+    if head != "auto":
+        return git.resolve(head, what="--head")
+    if check.found:
+        sha = _newest(git, [full for _, full in check.found])
+        notes.append(f"--head auto: the review's own head {sha[:12]} exists and is used")
+        return sha
+    best = check.candidates[0] if check.candidates else None
+    if best is None or best.confidence < AUTO_HEAD_MIN_CONFIDENCE:
+        raise RevisionError(
+            "--head auto: the review's head is not in the repository and no commit matches its "
+            "commit subjects well enough; pass --head REV"
+        )
+    notes.append(f"--head auto: using candidate {best.sha[:12]} ({best.matched}/{best.total} subjects match)")
+    return best.sha
+
+
+def _newest(git: Git, shas: list[str]) -> str:
+    """The one of ``shas`` that descends from all the others (else the first)."""
+    for sha in shas:
+        if all(git.merge_base(other, sha) == other for other in shas):
+            return sha
+    return shas[0]
+
+
+def _pick_base(git: Git, base: str | None, head: str, notes: list[str]) -> tuple[str | None, str | None]:
+    if base is not None:
+        return base, git.resolve(base, what="--base")
+    for name in DEFAULT_BASES:
+        sha = git.try_resolve(name)
+        if sha is not None:
+            notes.append(f"no --base given; using {name!r}")
+            return name, sha
+    notes.append("no --base given and no main/master branch; merge-base checks are skipped")
+    return None, None
+
+
+def check_review_head(git: Git, review: Review) -> HeadCheck:
+    """Do the head SHA and commits the review names exist? If not, who might they be now?"""
+    named = [review.head_sha] if review.head_sha else [c.sha for c in review.commits]
+    found, missing = [], []
+    for sha in named:
+        full = git.try_resolve(sha) if _looks_like_sha(sha) else None
+        (found.append((sha, full)) if full else missing.append(sha))
+    candidates: tuple[HeadCandidate, ...] = ()
+    if missing and review.commits:
+        candidates = tuple(find_head_candidates(git, [c.subject for c in review.commits]))
+    return HeadCheck(tuple(named), tuple(found), tuple(missing), candidates)
+
+
+def _looks_like_sha(text: str) -> bool:
+    return 4 <= len(text) <= 40 and all(c in "0123456789abcdef" for c in text)
+
+
+def find_head_candidates(git: Git, subjects: list[str], limit: int = 5) -> list[HeadCandidate]:
+    """Commits (on any ref) whose recent history repeats the review's commit subjects in order."""
+    wanted = {s.strip() for s in subjects if s.strip()}
+    if not wanted:
+        return []
+    ends = {subjects[0].strip(), subjects[-1].strip()}
+    tips = [e for e in git.log_all() if e.subject.strip() in ends]
+    scored = []
+    for tip in tips[:50]:
+        history = git.first_parent_subjects(tip.sha, None, limit=len(subjects) * 3 + 10)
+        matched = max(_in_order(subjects, history), _in_order(list(reversed(subjects)), history))
+        scored.append(HeadCandidate(tip.sha, tip.subject, tip.refs, matched, len(subjects)))
+    scored.sort(key=lambda c: (-c.matched, c.sha))
+    return scored[:limit]
+
+
+def _in_order(subjects: list[str], history: list[LogEntry]) -> int:
+    """How many of ``subjects`` appear, in order, among the history's subjects (oldest first)."""
+    position, count = 0, 0
+    names = [e.subject.strip() for e in history]
+    for subject in subjects:
+        try:
+            position = names.index(subject.strip(), position) + 1
+            count += 1
+        except ValueError:
+            continue
+    return count
+

@@ -1,0 +1,170 @@
+"""A revision's files, read from git objects (never the work tree), and claimed-path resolution."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+from reviewvet.git import Git, TreeEntry
+
+DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileText:
+    """A text file of a revision, split into lines (1-based by convention of callers)."""
+
+    path: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A file reviewvet will not read as text, with the reason."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class Snapshot:
+    """The files of one revision; blob contents are fetched in bulk and kept."""
+
+    git: Git
+    rev: str
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES
+    tree: dict[str, TreeEntry] = field(init=False)
+    _files: dict[str, FileText | Unreadable] = field(init=False, default_factory=dict)
+    _by_name: dict[str, list[str]] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.tree = self.git.tree(self.rev)
+        for path in self.tree:
+            self._by_name.setdefault(posixpath.basename(path), []).append(path)
+
+    def has(self, path: str) -> bool:
+        return path in self.tree
+
+    def load(self, paths: list[str]) -> None:
+        """Read every path not yet read, in one ``git cat-file --batch``."""
+        todo = [p for p in dict.fromkeys(paths) if p in self.tree and p not in self._files]
+        readable = []
+        for path in todo:
+            entry = self.tree[path]
+            if entry.is_symlink:
+                self._files[path] = Unreadable(path, "is a symbolic link; reviewvet does not follow links")
+            elif entry.is_submodule:
+                self._files[path] = Unreadable(path, "is a submodule, not a file")
+            elif entry.size > self.max_bytes:
+                self._files[path] = Unreadable(path, f"is {entry.size} bytes, over the {self.max_bytes}-byte limit")
+            else:
+                readable.append(entry)
+        blobs = self.git.read_blobs([e.oid for e in readable])
+        for entry in readable:
+            self._files[entry.path] = _decode(entry.path, blobs.get(entry.oid))
+
+    def file(self, path: str) -> FileText | Unreadable | None:
+        """The text of ``path``, Unreadable with a reason, or None when the path is absent."""
+        if path not in self.tree:
+            return None
+        if path not in self._files:
+            self.load([path])
+        return self._files[path]
+
+    def text_files(self) -> list[FileText]:
+        """Every readable text file of the revision (loads them all, once)."""
+        self.load(list(self.tree))
+        return [f for f in self._files.values() if isinstance(f, FileText)]
+
+    def suffix_matches(self, claimed: str) -> list[str]:
+        name = posixpath.basename(claimed)
+        return sorted(p for p in self._by_name.get(name, []) if p.endswith("/" + claimed))
+
+    def symlink_prefix(self, claimed: str) -> str | None:
+        """The first leading directory of ``claimed`` that is a symbolic link in this tree."""
+        parts = claimed.split("/")
+        for i in range(1, len(parts)):
+            prefix = "/".join(parts[:i])
+            entry = self.tree.get(prefix)
+            if entry is not None and entry.is_symlink:
+                return prefix
+        return None
+
+    def glued_matches(self, claimed: str) -> list[str]:
+        """Paths that end ``claimed`` after a few characters of prose glued to its front."""
+        name = posixpath.basename(claimed)
+        return sorted(
+            p for p in self._by_name.get(name, [])
+            if claimed.endswith(p) and 0 < len(claimed) - len(p) <= 12 and not claimed[: len(claimed) - len(p)].endswith("/")
+        )
+
+
+def _decode(path: str, data: bytes | None) -> FileText | Unreadable:
+    if data is None:
+        return Unreadable(path, "its blob is missing from the object store")
+    if b"\x00" in data[:8192]:
+        return Unreadable(path, "is a binary file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Unreadable(path, f"is not UTF-8 (byte {exc.start})")
+    return FileText(path, tuple(text.splitlines()))
+
+
+# -- claimed paths ------------------------------------------------------------------------
+
+PATH_STATUSES = ("exact", "suffix", "repaired", "ambiguous", "base-only", "missing", "unsafe")
+
+
+@dataclass(frozen=True)
+class PathResolution:
+    """Where a path a review claims lives at head (or why it cannot be used)."""
+
+    claimed: str
+    status: str
+    path: str | None
+    candidates: tuple[str, ...] = ()
+    reason: str = ""
+
+    @property
+    def usable(self) -> bool:
+        return self.status in ("exact", "suffix", "repaired")
+
+
+def unsafe_reason(claimed: str) -> str | None:
+    if claimed.startswith(("/", "\\", "~")) or re.match(r"^[A-Za-z]:[\\/]", claimed):
+        return "is an absolute path; reviewvet only reads paths inside the repository"
+    if ".." in claimed.replace("\\", "/").split("/"):
+        return "contains '..'; reviewvet never follows a path out of the repository"
+    if "\x00" in claimed:
+        return "contains a NUL byte"
+    return None
+
+
+def resolve_path(claimed: str, head: Snapshot, base: Snapshot | None) -> PathResolution:
+    reason = unsafe_reason(claimed)
+    if reason:
+        return PathResolution(claimed, "unsafe", None, reason=f"{claimed!r} {reason}")
+    path = claimed[2:] if claimed.startswith("./") else claimed
+    link = head.symlink_prefix(path)
+    if link is not None:
+        return PathResolution(claimed, "unsafe", None, reason=f"{claimed!r} leads through the symbolic link {link!r}")
+    if head.has(path):
+        entry = head.tree[path]
+        if entry.is_symlink:
+            return PathResolution(claimed, "unsafe", None, reason=f"{claimed!r} is a symbolic link; not followed")
+        return PathResolution(claimed, "exact", path)
+    for status, matches in (("suffix", head.suffix_matches(path)), ("repaired", head.glued_matches(path))):
+        if len(matches) == 1:
+            how = "under a module root" if status == "suffix" else "after removing text glued to its front"
+            return PathResolution(claimed, status, matches[0], reason=f"resolved to {matches[0]!r} {how}")
+        if len(matches) > 1:
+            return PathResolution(claimed, "ambiguous", None, tuple(matches),
+                                  f"{claimed!r} matches {len(matches)} files: {', '.join(matches[:5])}")
+    if base is not None:
+        at_base = [path] if base.has(path) else base.suffix_matches(path)
+        if len(at_base) == 1:
+            return PathResolution(claimed, "base-only", at_base[0],
+                                  reason=f"{at_base[0]!r} exists at the merge base but not at head")
+    return PathResolution(claimed, "missing", None, reason=f"{claimed!r} does not exist at head")
