@@ -14,7 +14,8 @@ QUOTE_STYLE = {"exact": "green", "normalised": "green", "elided": "green", "refl
                "other-file": "yellow", "base-only": "yellow", "near-miss": "red", "absent": "red",
                "no-file": "red", "unknown": "magenta", "not-checked": "dim"}
 LINE_STYLE = {"exact": "green", "contained": "green", "drifted": "yellow", "stale": "yellow", "wrong": "red",
-              "unverified": "dim", "file-missing": "red", "base-only": "yellow", "unknown": "magenta"}
+              "unverified": "dim", "file-missing": "red", "base-only": "yellow", "unknown": "magenta",
+              "at-base": "yellow"}
 
 
 def render(v: Verification, *, color: bool = False, width: int = 100) -> str:
@@ -57,20 +58,20 @@ def render(v: Verification, *, color: bool = False, width: int = 100) -> str:
 
 def _finding(console, fv: FindingVerdict, escape) -> None:  # type: ignore[no-untyped-def]
     f = fv.finding
-    style = STATUS_STYLE.get(fv.status, "")
+    style = STATUS_STYLE.get(fv.status, "default")
     who = f" [dim]{escape(', '.join(f.agents))}[/]" if f.agents else ""
     console.print(f"[{style}]{fv.status.upper():9}[/] [bold]{escape(f.key)}[/] {escape(f.title)} "
                   f"{escape(severity_tag(f.severity, f.label))}{who}")
     if fv.flags:
         console.print(f"          flags: [{style}]{', '.join(fv.flags)}[/]")
     for q in fv.quotes:
-        qs = QUOTE_STYLE.get(q.status, "")
+        qs = QUOTE_STYLE.get(q.status, "default")
         console.print(f"          quote {q.block + 1} ({q.role}, line {q.block_line}): "
                       f"[{qs}]{escape(describe_quote(q))}[/]")
         for d in describe_differences(q):
             console.print(f"            {escape(d)}")
     for c in fv.lines:
-        console.print(f"          {escape(c.reference.written)}: [{LINE_STYLE.get(c.status, '')}]"
+        console.print(f"          {escape(c.reference.written)}: [{LINE_STYLE.get(c.status, 'default')}]"
                       f"{escape(describe_line(c))}[/]")
     for p in fv.paths:
         if p.status not in ("exact",):

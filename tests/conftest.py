@@ -1,0 +1,40 @@
+"""Shared fixtures: real git repositories built in temporary folders, and the seed reports."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "fixtures"))
+
+from demo import DemoRepo, build_demo_repo  # noqa: E402
+from gitbuild import RepoBuilder  # noqa: E402
+
+SEEDS = ROOT.parent / "shared" / "seeds"
+REVIEWS = ROOT / "fixtures" / "reviews"
+
+
+@pytest.fixture(scope="session")
+def demo_repo(tmp_path_factory: pytest.TempPathFactory) -> DemoRepo:
+    """The demo repository (base `main`, PR branch `feature/retry-budget`), built once."""
+    return build_demo_repo(tmp_path_factory.mktemp("demo") / "repo")
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A fresh RepoBuilder in this test's temporary folder."""
+
+    def build(name: str = "repo") -> RepoBuilder:
+        return RepoBuilder(tmp_path / name)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def seeds() -> Path:
+    if not SEEDS.is_dir():
+        pytest.skip(f"the seed reports are not available at {SEEDS}")
+    return SEEDS
