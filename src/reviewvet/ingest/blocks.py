@@ -114,6 +114,10 @@ _STOPWORDS = frozenset(
 )
 _ITEM = re.compile(r"^\s*(?:(?P<num>\d+)[.)]|[-*\u2022])\s+(?P<rest>\S.*)$")
 _TAG_LINE = re.compile(r"^\s*\*?\((?:critical|important|suggestion)\b", re.I)
+_CODE_SIGNAL = re.compile(
+    r":=|==|!=|&&|\|\||=>|->|^\s*[\w.\[\]*]+\s*[-+*/]?=\s|^\s*\w+\(|[;{]\s*$|^\s*[})\]]|"
+    r"^\s*(?:func|return|if|for|case|var|const|local|echo|def|class|import|package)\b"
+)
 _CODE_START = re.compile(r"^\s*(//|/\*|\*/|#|@test\b|\+|-(?!\s+[A-Z][a-z]))")
 
 
@@ -123,11 +127,15 @@ def flat_blocks(text: str) -> list[Block]:
     code_start = 0
     table: list[tuple[str, ...]] = []
     table_start = 0
+    pending_blank: list[str] = []
 
     def flush(lineno: int) -> None:
         nonlocal code, table
         if code:
-            blocks.append(Block("code", "\n".join(code) + "\n", code_start, lineno - 1))
+            cut = _diff_start(code)
+            if cut:
+                blocks.append(Block("code", "\n".join(code[:cut]) + "\n", code_start, code_start + cut - 1))
+            blocks.append(Block("code", "\n".join(code[cut:]) + "\n", code_start + cut, lineno - 1))
             code = []
         if table:
             blocks.append(Block("table", "", table_start, lineno - 1, rows=tuple(table)))
@@ -138,7 +146,8 @@ def flat_blocks(text: str) -> list[Block]:
         kind = classify_flat_line(line)
         if kind == "table":
             if code:
-                flush(lineno)
+                flush(lineno - len(pending_blank))
+                pending_blank.clear()
             if not table:
                 table_start = lineno
             table.append(_table_cells(line))
@@ -148,11 +157,18 @@ def flat_blocks(text: str) -> list[Block]:
                 flush(lineno)
             if not code:
                 code_start = lineno
+            code.extend(pending_blank)
+            pending_blank.clear()
             code.append(line)
             continue
-        flush(lineno)
         if kind == "blank":
+            if table:
+                flush(lineno)
+            elif code:
+                pending_blank.append(line)
             continue
+        flush(lineno - len(pending_blank))
+        pending_blank.clear()
         stripped = line.strip().rstrip(PILCROW).strip()
         if kind == "heading":
             blocks.append(Block("heading", stripped, lineno, lineno, level=0))
@@ -162,8 +178,27 @@ def flat_blocks(text: str) -> list[Block]:
             blocks.append(Block("item", match["rest"], lineno, lineno, number=match["num"] or "-"))
         else:
             blocks.append(Block("para", stripped, lineno, lineno))
-    flush(len(text.splitlines()) + 1)
+    flush(len(text.splitlines()) + 1 - len(pending_blank))
     return blocks
+
+
+def _diff_start(code: list[str]) -> int:
+    """Where a run of code turns from quoted source into a diff whose every line is marked.
+
+    Flattening can leave a quoted function and the diff that fixes it back to back; when
+    the diff kept its ``+``/``-``/space markers (a context line starts with one space, which
+    unmarked source never does), they are two blocks.
+    """
+    for cut in range(1, len(code)):
+        head, tail = code[:cut], [line for line in code[cut:] if line]
+        if (
+            all(line[:1] not in ("+", "-", " ") for line in head)
+            and tail and tail[0][:1] == " "
+            and all(line[:1] in ("+", "-", " ") for line in tail)
+            and any(line[:1] in ("+", "-") for line in tail)
+        ):
+            return cut
+    return 0
 
 
 def classify_flat_line(line: str) -> str:
@@ -191,8 +226,8 @@ def looks_like_prose(text: str) -> bool:
         return False
     if text.startswith("- ") and _ITEM.match(text):
         return bool(re.match(r"^- [A-Z][a-z]+$", text)) or _sentence_like(text[2:])
-    if re.match(r"^[A-Z][\w'’/()\-]*( [\w'’/\-]+){0,7}:$", text) and "(" not in text[1:]:
-        return True  # a short lead-in such as "On Unix:" or "Fix:"
+    if re.match(r"^[A-Z][a-z'’]*\b[^{};=\[\]]*:$", text) and len(text.split()) <= 8:
+        return True  # a short lead-in such as "On Unix:", "Fix:" or "Fix (if desired):"
     return _sentence_like(text)
 
 
@@ -202,6 +237,8 @@ def _sentence_like(text: str) -> bool:
     bare = re.sub(r'"[^"]*"|`[^`]*`', " ", text)
     words = re.findall(r"[A-Za-z][A-Za-z'’-]*", bare)
     if not words:
+        return False
+    if _CODE_SIGNAL.search(bare) and not (text.endswith((".", ":")) and len(words) >= 8):
         return False
     stop = sum(1 for w in words if w.lower() in _STOPWORDS)
     if stop >= 2 and stop / len(words) >= 0.15:
