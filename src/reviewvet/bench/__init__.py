@@ -1,0 +1,131 @@
+"""``reviewvet bench``: measured figures, as a command (never as timed tests).
+
+``reviewvet bench verify`` builds a synthetic repository and review of the requested
+size in a temporary folder, then times ingest, resolve and checks: the first run in
+the process (cold: imports and caches empty) and the median of the following runs
+(warm), the peak memory of each stage, and how much of the total is spent inside
+the git processes reviewvet starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+
+def add_bench_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    bench = sub.add_parser("bench", help="measure reviewvet on a generated repository and review",
+                           description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    kinds = bench.add_subparsers(dest="bench", metavar="BENCHMARK")
+    kinds.required = True
+    verify = kinds.add_parser("verify", help="ingest + resolve + checks for one review")
+    verify.add_argument("--files", type=int, default=300, help="files in the generated repository (default 300)")
+    verify.add_argument("--findings", type=int, default=30, help="findings in the generated review (default 30)")
+    verify.add_argument("--runs", type=int, default=5, help="warm runs after the cold one (default 5)")
+    verify.add_argument("--json", action="store_true", help="print the figures as JSON")
+    verify.add_argument("--keep", type=Path, default=None, help="build the repository here and keep it")
+    verify.set_defaults(run=run_bench_verify)
+
+
+def run_bench_verify(args: argparse.Namespace) -> int:
+    from reviewvet.errors import UsageError
+
+    if args.files < 10 or args.findings < 1 or args.runs < 1:
+        raise UsageError("bench verify needs --files >= 10, --findings >= 1 and --runs >= 1")
+    if args.keep is not None:
+        if args.keep.exists() and any(args.keep.iterdir()):
+            raise UsageError(f"--keep {str(args.keep)!r} exists and is not empty")
+        figures = bench_verify(args.keep, args.files, args.findings, args.runs)
+    else:
+        with tempfile.TemporaryDirectory(prefix="reviewvet-bench-") as tmp:
+            figures = bench_verify(Path(tmp) / "repo", args.files, args.findings, args.runs)
+    print(json.dumps(figures, indent=2, sort_keys=True) if args.json else format_figures(figures))
+    return 0
+
+
+def bench_verify(dest: Path, files: int, findings: int, runs: int) -> dict[str, Any]:
+    from reviewvet.bench.synth import generate_repo, generate_review
+
+    repo = generate_repo(dest, files)
+    review_text = generate_review(repo, findings)
+    cold = _one_run(repo.path, review_text)
+    warm = [_one_run(repo.path, review_text) for _ in range(runs)]
+    memory = _peak_memory(repo.path, review_text)
+    median = {stage: statistics.median(r[stage] for r in warm) for stage in warm[0] if stage != "flags"}
+    return {
+        "repository": {"files": repo.files, "bytes": repo.bytes},
+        "findings": findings,
+        "cold_seconds": cold,
+        "warm_seconds": median,
+        "warm_total_over_git": median["total"] / median["git"] if median["git"] else None,
+        "peak_memory_bytes": memory,
+        "verdict_flags": cold.pop("flags"),
+    }
+
+
+def _one_run(repo: Path, review_text: str) -> dict[str, Any]:
+    from reviewvet.ingest.parse import parse_review
+    from reviewvet.pipeline import VerifyOptions, verify
+
+    started = time.perf_counter()
+    review = parse_review(review_text, "bench.md")
+    ingest = time.perf_counter() - started
+    result = verify(review, repo, VerifyOptions(head="pr", base="main"))
+    total = time.perf_counter() - started
+    stages = dict(result.timings)
+    flags: dict[str, int] = {}
+    for v in result.verdicts:
+        for flag in v.flags:
+            flags[flag] = flags.get(flag, 0) + 1
+    return {"ingest": ingest, "resolve": stages["resolve"], "checks": stages["checks"], "total": total,
+            "git": result.git_seconds, "git_processes": result.git_processes, "flags": flags}
+
+
+def _peak_memory(repo: Path, review_text: str) -> dict[str, int]:
+    """Peak Python allocations of each stage (a separate traced run: tracing slows it down)."""
+    from reviewvet.checks.context import CheckContext
+    from reviewvet.git import Git
+    from reviewvet.ingest.parse import parse_review
+    from reviewvet.pipeline import check_finding
+    from reviewvet.resolve.revisions import resolve_revisions
+    from reviewvet.resolve.snapshot import Snapshot
+
+    peaks: dict[str, int] = {}
+    tracemalloc.start()
+    review = parse_review(review_text, "bench.md")
+    peaks["ingest"] = tracemalloc.get_traced_memory()[1]
+    tracemalloc.reset_peak()
+    git = Git(repo)
+    revisions = resolve_revisions(git, review, head="pr", base="main")
+    peaks["resolve"] = tracemalloc.get_traced_memory()[1]
+    tracemalloc.reset_peak()
+    ctx = CheckContext(Snapshot(git, revisions.head),
+                       Snapshot(git, revisions.merge_base) if revisions.merge_base else None)
+    for finding in review.all_findings():
+        check_finding(ctx, finding)
+    peaks["checks"] = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peaks
+
+
+def format_figures(f: dict[str, Any]) -> str:
+    cold, warm = f["cold_seconds"], f["warm_seconds"]
+    lines = [
+        f"repository: {f['repository']['files']} files, {f['repository']['bytes']:,} bytes; "
+        f"review: {f['findings']} findings",
+        f"{'stage':10} {'cold s':>9} {'warm s':>9} {'peak MiB':>9}",
+    ]
+    for stage in ("ingest", "resolve", "checks"):
+        mib = f["peak_memory_bytes"][stage] / 2**20
+        lines.append(f"{stage:10} {cold[stage]:9.4f} {warm[stage]:9.4f} {mib:9.2f}")
+    lines.append(f"{'total':10} {cold['total']:9.4f} {warm['total']:9.4f}")
+    lines.append(f"git processes: {warm['git_processes']} taking {warm['git']:.4f} s warm; "
+                 f"total / git time = {f['warm_total_over_git']:.2f}")
+    lines.append("flags raised (cold run): " + ", ".join(f"{k} {v}" for k, v in sorted(f["verdict_flags"].items())))
+    return "\n".join(lines)

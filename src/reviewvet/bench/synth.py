@@ -1,0 +1,189 @@
+"""Synthetic repositories and reviews of a requested size, for benchmarks.
+
+The repository is written with one ``git fast-import`` process into a folder the
+benchmark owns (never a user's repository). Files are Go, shell and BATS of a fixed
+shape, so every generated quote's true location is known without reading it back.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+EPOCH = 1767607200  # 2026-01-05 10:00 UTC
+
+
+@dataclass
+class Unit:
+    """A function in a generated file: where it is at head and its lines."""
+
+    path: str
+    start: int
+    lines: list[str]
+
+
+@dataclass
+class SynthRepo:
+    path: Path
+    head: str = "pr"
+    base: str = "main"
+    units: list[Unit] = field(default_factory=list)
+    removed: list[Unit] = field(default_factory=list)
+    files: int = 0
+    bytes: int = 0
+
+
+def _go_file(rng: random.Random, pkg: str, n: int, stem: str) -> tuple[list[str], list[tuple[int, int]]]:
+    lines = [f"package {pkg}", "", 'import "fmt"', ""]
+    spans = []
+    for k in range(n):
+        start = len(lines) + 1
+        name = f"{stem.capitalize()}Step{k}"
+        lines += [f"// {name} applies step {k} of the {stem} pipeline.", f"func {name}(x int) (int, error) {{"]
+        for j in range(rng.randint(8, 16)):
+            lines.append(f"\tx = x*{rng.randint(2, 97)} + {rng.randint(1, 999)} // mix {j}")
+        lines += ["\tif x < 0 {", f'\t\treturn 0, fmt.Errorf("{stem}: step {k} overflowed: %d", x)', "\t}",
+                  "\treturn x, nil", "}", ""]
+        spans.append((start, len(lines) - 1))
+    return lines, spans
+
+
+def _sh_file(rng: random.Random, n: int, stem: str, bats: bool) -> tuple[list[str], list[tuple[int, int]]]:
+    lines = ["#!/usr/bin/env bash", "set -euo pipefail", ""] if not bats else ["load helpers", ""]
+    spans = []
+    for k in range(n):
+        start = len(lines) + 1
+        head = f'@test "{stem} case {k} succeeds" {{' if bats else f"{stem}_step_{k}() {{"
+        lines.append(head)
+        for j in range(rng.randint(4, 9)):
+            lines.append(f'    local v{j}="${{{j + 1}:-{rng.randint(1, 999)}}}"')
+        lines += [f'    echo "{stem} {k}: $v0"', "}", ""]
+        spans.append((start, len(lines) - 1))
+    return lines, spans
+
+
+def generate_repo(dest: Path, files: int, seed: int = 7, functions: int = 12) -> SynthRepo:
+    """A repository of ``files`` files on ``main`` and a ``pr`` branch of three commits."""
+    rng = random.Random(seed)
+    dest.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(dest)], check=True,
+                   env=_env(), capture_output=True)
+    repo = SynthRepo(dest)
+    contents: dict[str, list[str]] = {}
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for i in range(files):
+        kind = i % 10
+        if kind < 7:
+            path = f"svc/pkg/mod{i // 25}/file{i}.go"
+            contents[path], spans[path] = _go_file(rng, f"mod{i // 25}", functions, f"file{i}")
+        elif kind < 9:
+            path = f"scripts/tool{i}.sh"
+            contents[path], spans[path] = _sh_file(rng, functions, f"tool{i}", bats=False)
+        else:
+            path = f"tests/suite{i}.bats"
+            contents[path], spans[path] = _sh_file(rng, functions, f"suite{i}", bats=True)
+    base_contents = {p: list(c) for p, c in contents.items()}
+    pr_changes = _pr_changes(rng, contents, spans, repo)
+    stream = _fast_import_stream(base_contents, pr_changes)
+    subprocess.run(["git", "-C", str(dest), "fast-import", "--quiet"], input=stream, check=True, env=_env(),
+                   capture_output=True)
+    for path, lines in contents.items():
+        for start, end in spans[path]:
+            repo.units.append(Unit(path, start, lines[start - 1:end]))
+    repo.files = len(contents)
+    repo.bytes = sum(len("\n".join(c)) + 1 for c in contents.values())
+    return repo
+
+
+def _pr_changes(rng: random.Random, contents: dict[str, list[str]], spans: dict[str, list[tuple[int, int]]],
+                repo: SynthRepo) -> list[dict[str, list[str]]]:
+    """Three PR commits: edit a line in a few files, and remove the last function of one Go file."""
+    commits: list[dict[str, list[str]]] = []
+    go_files = sorted(p for p in contents if p.endswith(".go"))
+    for c in range(3):
+        changed: dict[str, list[str]] = {}
+        for path in rng.sample(go_files, k=min(3, len(go_files))):
+            lines = contents[path]
+            start, _ = spans[path][0]
+            lines[start] = lines[start].replace("(x int)", f"(x int) /* pr {c} */", 1)
+            changed[path] = list(lines)
+        if c == 2 and go_files:
+            victim = go_files[-1]
+            start, end = spans[victim][-1]
+            repo.removed.append(Unit(victim, start, contents[victim][start - 1:end]))
+            del contents[victim][start - 1:end]
+            spans[victim] = spans[victim][:-1]
+            changed[victim] = list(contents[victim])
+        commits.append(changed)
+    return commits
+
+
+def _fast_import_stream(base: dict[str, list[str]], pr: list[dict[str, list[str]]]) -> bytes:
+    out: list[bytes] = []
+    mark = 0
+
+    def commit(ref: str, files: dict[str, list[str]], message: str, when: int, parent: int | None) -> int:
+        nonlocal mark
+        mark += 1
+        me = mark
+        msg = message.encode()
+        out.append(f"commit {ref}\nmark :{me}\n".encode())
+        out.append(f"author Bench <bench@example.com> {when} +0000\n".encode())
+        out.append(f"committer Bench <bench@example.com> {when} +0000\n".encode())
+        out.append(f"data {len(msg)}\n".encode() + msg + b"\n")
+        if parent is not None:
+            out.append(f"from :{parent}\n".encode())
+        for path, lines in sorted(files.items()):
+            data = ("\n".join(lines) + "\n").encode()
+            out.append(f"M 100644 inline {path}\ndata {len(data)}\n".encode() + data + b"\n")
+        return me
+
+    root = commit("refs/heads/main", base, "import the generated tree", EPOCH, None)
+    tip = root
+    for i, changed in enumerate(pr):
+        tip = commit("refs/heads/pr", changed, f"pr change {i + 1}", EPOCH + 3600 * (i + 1), tip)
+    commit("refs/heads/main", {"README.md": ["generated"]}, "main moves on", EPOCH + 3600 * 9, root)
+    return b"".join(out)
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
+    return env
+
+
+# -- the review ----------------------------------------------------------------------------
+
+VARIANTS = ("correct", "near-miss", "wrong-lines", "wrong-path", "removed", "correct")
+
+
+def generate_review(repo: SynthRepo, findings: int, seed: int = 11) -> str:
+    """A deep-review Markdown document with ``findings`` findings of known truth."""
+    rng = random.Random(seed)
+    units = rng.sample(repo.units, k=min(findings, len(repo.units)))
+    out = ["# Deep Review: synthetic", "", "| | |", "|---|---|", "| **Repo** | bench/synthetic |",
+           "| **Reviewers** | Claude Opus 4.7, Codex GPT 5.4 |", "", "## Important Issues", ""]
+    for i, unit in enumerate(units):
+        variant = VARIANTS[i % len(VARIANTS)]
+        if variant == "removed" and repo.removed:
+            unit = repo.removed[0]
+        quote = list(unit.lines[:6])
+        path, start = unit.path, unit.start
+        if variant == "near-miss":
+            last = quote[1][-1:]
+            quote[1] = quote[1][:-1] + ("%" if last == "#" else "#")  # one character differs
+        elif variant == "wrong-lines":
+            start += 40
+        elif variant == "wrong-path":
+            others = [u.path for u in repo.units if u.path != unit.path and u.path[-3:] == unit.path[-3:]]
+            path = others[i % len(others)] if others else path
+        language = {"go": "go", ".sh": "bash", "ats": "bats"}[unit.path[-2:] if unit.path.endswith(".go")
+                                                               else unit.path[-3:]]
+        agent = "Claude Opus 4.7" if i % 2 else "Codex GPT 5.4"
+        out += [f"I{i + 1}. **Generated finding {i + 1} ({variant})** — `{path}:{start}-{start + len(quote) - 1}` "
+                f"[{agent}]", "", f"```{language}", *quote, "```", "", "*(important, regression — generated.)*", ""]
+    return "\n".join(out) + "\n"
