@@ -105,10 +105,13 @@ def _positions(hay: tuple[str, ...], needle: list[str], lo: int = 0):  # type: i
 
 
 def split_segments(quote: list[str]) -> list[list[str]]:
-    """The quote cut at its elision lines (``...``, ``…``, ``// ...``)."""
+    """The quote cut at its elision lines (``...``, ``…``, ``// ...``) and after inline elisions."""
     segments: list[list[str]] = [[]]
     for line in quote:
         if is_elision(line):
+            segments.append([])
+        elif _INLINE_ELISION.search(line):
+            segments[-1].append(line)  # `if x { ... }` stands for several lines: a gap follows its head
             segments.append([])
         else:
             segments[-1].append(line)
