@@ -76,6 +76,8 @@ def _group(section: SectionText, warnings: list[ParseWarning]) -> list[list[Bloc
     starts = {i for i, b in enumerate(blocks) if _is_start(b, section)}
     if section.markdown:
         if not starts:
+            starts = {i for i, b in enumerate(blocks) if b.kind == "item" and b.number}
+        if not starts:
             return [blocks]
         if 0 not in starts:
             warnings.append(ParseWarning(blocks[0].line, "text before the first finding was skipped"))

@@ -132,7 +132,7 @@ def parse_tag(text: str) -> tuple[str, str | None, str | None] | None:
 
 # -- references and identifiers ------------------------------------------------------------
 
-_PATH = r"(?:[\w@+.-]+/)*[\w@+-][\w@+.-]*\.[A-Za-z0-9]{1,8}|(?:[\w@+.-]+/)+[\w@+.-]+|Makefile|Dockerfile"
+_PATH = r"(?:~?/)?(?:(?:[\w@+.-]+/)*[\w@+-][\w@+.-]*\.[A-Za-z0-9]{1,8}|(?:[\w@+.-]+/)+[\w@+.-]+)|Makefile|Dockerfile"
 _RANGE = r"(?P<start>\d{1,6})(?:\s*[-\u2013]\s*(?P<end>\d{1,6}))?"
 REFERENCE = re.compile(
     rf"(?<![\w/.:@-])(?P<path>{_PATH})?:{_RANGE}(?![\d:])(?P<more>(?:,\s*(?!\S+\.\w+:)\d{{1,6}}(?:\s*[-\u2013]\s*\d{{1,6}})?(?![\w.:/]))*)"
