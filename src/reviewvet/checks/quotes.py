@@ -14,13 +14,13 @@ from collections.abc import Callable
 from reviewvet.checks.context import CheckContext
 from reviewvet.checks.matching import (
     PROSE_EXTENSIONS,
+    Fuzzy,
     find_elided,
     find_exact,
     find_fuzzy,
     find_normalised,
     find_reflowed,
     has_elision,
-    index_lines,
     normalise,
     split_segments,
     trim_blank,
@@ -181,13 +181,13 @@ def _files_for_language(ctx: CheckContext, language: str) -> list[FileText]:
     return _files(ctx.head, paths)[0]
 
 
-def _nearest(quote: list[str], files: list[FileText], threshold: float) -> tuple[str, object] | None:
-    best = None
+def _nearest(quote: list[str], files: list[FileText], threshold: float) -> tuple[str, Fuzzy] | None:
+    best: tuple[str, Fuzzy] | None = None
     for f in files:
         found = find_fuzzy(quote, f.lines, threshold)
         if found and (best is None or found.similarity > best[1].similarity):
             best = (f.path, found)
-    return best  # type: ignore[return-value]
+    return best
 
 
 def _span(snapshot: Snapshot, path: str, first: int, last: int, side: str = "head") -> Span:
@@ -198,5 +198,3 @@ def _lines(snapshot: Snapshot, path: str, first: int, last: int) -> tuple[str, .
     f = snapshot.file(path)
     return f.lines[first:last + 1] if isinstance(f, FileText) else ()
 
-
-__all__ = ["check_quotes", "check_block", "index_lines"]

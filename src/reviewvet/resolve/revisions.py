@@ -71,6 +71,7 @@ def resolve_revisions(
     head_check = check_review_head(git, review) if review else HeadCheck((), (), (), ())
     head_sha = _pick_head(git, head, head_check, notes)
     base_rev, base_sha = _pick_base(git, base, head_sha, notes)
+    mb: str | None
     if merge_base is not None:
         mb, source = git.resolve(merge_base, what="--merge-base"), "given"
     elif base_sha is not None:
