@@ -137,7 +137,7 @@ class Git:
     def log_all(self, limit: int = 200_000) -> list[LogEntry]:
         """Every commit reachable from any ref (pull-request refs included), newest first."""
         out = self._run(
-            ["log", "--all", f"--max-count={limit}", "--format=%H%x00%s%x00%aI%x00%D%x1e"],
+            ["log", "--all", "--decorate-refs=refs/", f"--max-count={limit}", "--format=%H%x00%s%x00%aI%x00%D%x1e"],
             check=False,
         ).stdout.decode("utf-8", "replace")
         entries = []
@@ -161,11 +161,16 @@ class Git:
                 entries.append(LogEntry(parts[0], parts[1], parts[2]))
         return list(reversed(entries))
 
-    def refs_containing(self, sha: str) -> list[str]:
+    def refs_containing(self, sha: str, limit: int = 5) -> list[str]:
         out = self._run(
-            ["for-each-ref", "--format=%(refname)", f"--contains={sha}"], check=False
+            ["for-each-ref", f"--count={limit}", "--format=%(refname)", f"--contains={sha}"], check=False
         ).stdout.decode("utf-8", "replace")
         return [line for line in out.splitlines() if line]
+
+    def independent(self, shas: list[str]) -> list[str]:
+        """The commits of ``shas`` that no other one of them descends from (one process)."""
+        out = self._run(["merge-base", "--independent", "--end-of-options", *shas], check=False)
+        return out.stdout.decode().split() if out.returncode == 0 else list(shas)
 
     # -- trees and blobs --------------------------------------------------------
 

@@ -29,7 +29,10 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
     verify.add_argument("--findings", type=int, default=30, help="findings in the generated review (default 30)")
     verify.add_argument("--runs", type=int, default=5, help="warm runs after the cold one (default 5)")
     verify.add_argument("--json", action="store_true", help="print the figures as JSON")
-    verify.add_argument("--keep", type=Path, default=None, help="build the repository here and keep it")
+    verify.add_argument("--keep", type=Path, default=None,
+                        help="build the repository in this folder and keep it, with the review beside it "
+                             "as FOLDER-review.md (to time the whole command: reviewvet verify FOLDER-review.md "
+                             "--repo FOLDER --base main --head pr)")
     verify.set_defaults(run=run_bench_verify)
 
 
@@ -41,7 +44,7 @@ def run_bench_verify(args: argparse.Namespace) -> int:
     if args.keep is not None:
         if args.keep.exists() and any(args.keep.iterdir()):
             raise UsageError(f"--keep {str(args.keep)!r} exists and is not empty")
-        figures = bench_verify(args.keep, args.files, args.findings, args.runs)
+        figures = bench_verify(args.keep, args.files, args.findings, args.runs, keep=True)
     else:
         with tempfile.TemporaryDirectory(prefix="reviewvet-bench-") as tmp:
             figures = bench_verify(Path(tmp) / "repo", args.files, args.findings, args.runs)
@@ -49,11 +52,13 @@ def run_bench_verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def bench_verify(dest: Path, files: int, findings: int, runs: int) -> dict[str, Any]:
+def bench_verify(dest: Path, files: int, findings: int, runs: int, keep: bool = False) -> dict[str, Any]:
     from reviewvet.bench.synth import generate_repo, generate_review
 
     repo = generate_repo(dest, files)
     review_text = generate_review(repo, findings)
+    if keep:
+        dest.with_name(dest.name + "-review.md").write_text(review_text, encoding="utf-8")
     cold = _one_run(repo.path, review_text)
     warm = [_one_run(repo.path, review_text) for _ in range(runs)]
     memory = _peak_memory(repo.path, review_text)

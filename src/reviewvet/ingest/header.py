@@ -75,7 +75,7 @@ def parse_commits(value: str | None, extra: list[str]) -> tuple[Commit, ...]:
     """Commits written as ``sha subject``, one a line or run together by a flattening."""
     if not value:
         return ()
-    text = " ".join([value, *extra])
+    text = re.sub(r"<br\s*/?>", " ", " ".join([value, *extra]), flags=re.I)
     first = re.match(r"\s*([0-9a-f]{7,40})\s", text)
     if not first:
         return ()

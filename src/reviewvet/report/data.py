@@ -54,6 +54,7 @@ def revisions_data(v: Verification) -> dict[str, Any]:
             "named": list(check.named),
             "found": [{"named": named, "sha": sha} for named, sha in check.found],
             "missing": list(check.missing),
+            "unreachable": list(check.unreachable),
             "candidates": [asdict(c) | {"confidence": round(c.confidence, 3)} for c in check.candidates],
         },
     }

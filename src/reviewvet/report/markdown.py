@@ -35,7 +35,8 @@ def _revisions(v: Verification) -> list[str]:
     check = rv.head_check
     if check.named:
         lines.append(f"- review names {len(check.named)} commit(s): {len(check.found)} found, "
-                     f"{len(check.missing)} missing" + (f" ({', '.join(check.missing)})" if check.missing else ""))
+                     f"{len(check.missing)} missing" + (f" ({', '.join(check.missing)})" if check.missing else "")
+                     + (f"; no ref reaches {', '.join(check.unreachable)}" if check.unreachable else ""))
     for cand in check.candidates[:3]:
         lines.append(f"  - candidate head `{cand.sha[:12]}` {cand.subject!r}: {cand.matched}/{cand.total} subjects")
     lines += [f"- note: {n}" for n in rv.notes]

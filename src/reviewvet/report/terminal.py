@@ -30,8 +30,12 @@ def render(v: Verification, *, color: bool = False, width: int = 100) -> str:
     console.print(f"head {escape(rv.head_rev)} = {rv.head[:12]}   merge base {(rv.merge_base or 'none')[:12]}"
                   f" ({rv.merge_base_source})" + (f"   base {escape(rv.base_rev or '')}" if rv.base_rev else ""))
     check = rv.head_check
-    if check.missing:
-        console.print(f"[yellow]the review's commit(s) {', '.join(check.missing)} are not in the repository[/]")
+    if check.missing or check.unreachable:
+        if check.missing:
+            console.print(f"[yellow]the review's commit(s) {', '.join(check.missing)} are not in the repository[/]")
+        if check.unreachable:
+            console.print(f"[yellow]the review's commit(s) {', '.join(check.unreachable)} exist but no ref reaches "
+                          "them (force-pushed away?)[/]")
         for cand in check.candidates[:3]:
             console.print(f"  candidate head {cand.sha[:12]} {escape(cand.subject)!s} "
                           f"({cand.matched}/{cand.total} subjects)")

@@ -29,18 +29,26 @@ class HeadCandidate:
 
 @dataclass(frozen=True)
 class HeadCheck:
-    """What the review says about its head, and whether those commits exist here."""
+    """What the review says about its head, and whether those commits exist here.
+
+    ``found`` pairs each named SHA with its full id. ``unreachable`` lists named commits
+    whose objects still exist but that no ref reaches any more (a force-push awaiting gc):
+    they are as good as gone, so candidates are searched for them too.
+    """
 
     named: tuple[str, ...]
     found: tuple[tuple[str, str], ...]
     missing: tuple[str, ...]
     candidates: tuple[HeadCandidate, ...]
+    unreachable: tuple[str, ...] = ()
 
     @property
     def status(self) -> str:
         if not self.named:
             return "none-named"
-        return "missing" if self.missing else "found"
+        if self.missing:
+            return "missing"
+        return "unreachable" if self.unreachable else "found"
 
 
 @dataclass(frozen=True)
@@ -90,14 +98,14 @@ def resolve_revisions(
 def _pick_head(git: Git, head: str, check: HeadCheck, notes: list[str]) -> str:
     if head != "auto":
         return git.resolve(head, what="--head")
-    if check.found:
+    if check.status == "found":
         sha = _newest(git, [full for _, full in check.found])
         notes.append(f"--head auto: the review's own head {sha[:12]} exists and is used")
         return sha
     best = check.candidates[0] if check.candidates else None
     if best is None or best.confidence < AUTO_HEAD_MIN_CONFIDENCE:
         raise RevisionError(
-            "--head auto: the review's head is not in the repository and no commit matches its "
+            "--head auto: the review's head is not reachable in the repository and no commit matches its "
             "commit subjects well enough; pass --head REV"
         )
     notes.append(f"--head auto: using candidate {best.sha[:12]} ({best.matched}/{best.total} subjects match)")
@@ -106,10 +114,8 @@ def _pick_head(git: Git, head: str, check: HeadCheck, notes: list[str]) -> str:
 
 def _newest(git: Git, shas: list[str]) -> str:
     """The one of ``shas`` that descends from all the others (else the first)."""
-    for sha in shas:
-        if all(git.merge_base(other, sha) == other for other in shas):
-            return sha
-    return shas[0]
+    tips = git.independent(shas) if len(shas) > 1 else shas
+    return tips[0] if len(tips) == 1 else shas[0]
 
 
 def _pick_base(git: Git, base: str | None, head: str, notes: list[str]) -> tuple[str | None, str | None]:
@@ -125,16 +131,23 @@ def _pick_base(git: Git, base: str | None, head: str, notes: list[str]) -> tuple
 
 
 def check_review_head(git: Git, review: Review) -> HeadCheck:
-    """Do the head SHA and commits the review names exist? If not, who might they be now?"""
+    """Do the head SHA and commits the review names exist, reachable from a ref? If not, who might they be now?"""
     named = [review.head_sha] if review.head_sha else [c.sha for c in review.commits]
-    found, missing = [], []
+    found: list[tuple[str, str]] = []
+    missing: list[str] = []
     for sha in named:
         full = git.try_resolve(sha) if _looks_like_sha(sha) else None
-        (found.append((sha, full)) if full else missing.append(sha))
+        if full:
+            found.append((sha, full))
+        else:
+            missing.append(sha)
+    unreachable: tuple[str, ...] = ()
+    if found and not git.refs_containing(_newest(git, [full for _, full in found]), limit=1):
+        unreachable = tuple(named_sha for named_sha, _ in found)
     candidates: tuple[HeadCandidate, ...] = ()
-    if missing and review.commits:
+    if (missing or unreachable) and review.commits:
         candidates = tuple(find_head_candidates(git, [c.subject for c in review.commits]))
-    return HeadCheck(tuple(named), tuple(found), tuple(missing), candidates)
+    return HeadCheck(tuple(named), tuple(found), tuple(missing), candidates, unreachable)
 
 
 def _looks_like_sha(text: str) -> bool:
