@@ -136,30 +136,24 @@ class Git:
 
     def log_all(self, limit: int = 200_000) -> list[LogEntry]:
         """Every commit reachable from any ref (pull-request refs included), newest first."""
-        out = self._run(
-            ["log", "--all", "--decorate-refs=refs/", f"--max-count={limit}", "--format=%H%x00%s%x00%aI%x00%D%x1e"],
-            check=False,
-        ).stdout.decode("utf-8", "replace")
-        entries = []
-        for record in out.split("\x1e"):
-            parts = record.strip("\n").split("\x00")
-            if len(parts) == 4:
-                entries.append(LogEntry(parts[0], parts[1], parts[2], parts[3]))
-        return entries
+        return self._log(["--all", "--decorate-refs=refs/", f"--max-count={limit}"], [], with_refs=True)
 
     def first_parent_subjects(self, head: str, stop: str | None, limit: int = 500) -> list[LogEntry]:
         """Commits of ``stop..head`` (or the last ``limit``), oldest first."""
         rng = f"{stop}..{head}" if stop else head
-        out = self._run(
-            ["log", f"--max-count={limit}", "--format=%H%x00%s%x00%aI%x1e", "--end-of-options", rng],
-            check=False,
-        ).stdout.decode("utf-8", "replace")
+        return list(reversed(self._log([f"--max-count={limit}"], [rng])))
+
+    def _log(self, options: list[str], revs: list[str], *, with_refs: bool = False) -> list[LogEntry]:
+        """``git log`` with our own fixed options; ``revs`` (from input) come after --end-of-options."""
+        fields = "%H%x00%s%x00%aI" + ("%x00%D" if with_refs else "")
+        tail = ["--end-of-options", *revs] if revs else []
+        out = self._run(["log", *options, f"--format={fields}%x1e", *tail], check=False)
         entries = []
-        for record in out.split("\x1e"):
+        for record in out.stdout.decode("utf-8", "replace").split("\x1e"):
             parts = record.strip("\n").split("\x00")
-            if len(parts) == 3:
-                entries.append(LogEntry(parts[0], parts[1], parts[2]))
-        return list(reversed(entries))
+            if len(parts) == (4 if with_refs else 3):
+                entries.append(LogEntry(*parts))
+        return entries
 
     def refs_containing(self, sha: str, limit: int = 5) -> list[str]:
         out = self._run(
