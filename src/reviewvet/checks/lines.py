@@ -81,14 +81,14 @@ def _compare(ctx: CheckContext, ref: Reference, path: str, actual: Span, basis: 
     drift = ref.start - actual.start
     if (ref.start, ref.end) == (actual.start, actual.end):
         return LineCheck(ref, "exact", path, actual, 0, basis)
+    if _cites_merge_base(ctx, ref, path, actual):
+        return LineCheck(ref, "stale", path, actual, drift, basis,
+                         "the claimed lines match the merge base: the review cites old line numbers")
     inside = ref.start <= actual.start and actual.end <= ref.end
     around = actual.start <= ref.start and ref.end <= actual.end
     if (inside or around) and basis == "quote":
         return LineCheck(ref, "contained", path, actual, drift, basis,
                          "the claimed lines contain the quote" if inside else "the claimed lines are part of the quote")
-    if _matches_base(ctx, ref, path, actual):
-        return LineCheck(ref, "stale", path, actual, drift, basis,
-                         "the claimed lines match the merge base: the review cites old line numbers")
     status = "drifted" if abs(drift) <= ctx.options.max_drift or actual.overlaps(ref.start, ref.end) else "wrong"
     return LineCheck(ref, status, path, actual, drift, basis, f"{basis} is at {actual.text()}")
 
@@ -102,16 +102,21 @@ def _compare_at_base(ref: Reference, path: str, located: Span) -> LineCheck:
                      f"the quoted code was at {located.text()} at the merge base")
 
 
-def _matches_base(ctx: CheckContext, ref: Reference, path: str, actual: Span) -> bool:
-    """Whether the located text sits at the claimed lines in the merge-base version of the file."""
-    if ctx.base is None or ref.start is None or ref.end is None:
+def _cites_merge_base(ctx: CheckContext, ref: Reference, path: str, actual: Span) -> bool:
+    """Whether the claim lines up with the located text in the merge-base file, but not at head.
+
+    Lined up means the same range, or a range that starts where the text starts and
+    contains it (a claim of the whole function whose first lines are quoted).
+    """
+    if ctx.base is None or ref.start is None or ref.end is None or actual.start == ref.start:
         return False
     old, new = ctx.base.file(path), ctx.head.file(path)
     if not isinstance(old, FileText) or not isinstance(new, FileText):
         return False
     located = list(new.lines[actual.start - 1:actual.end])
-    window = old.lines[max(0, ref.start - 1):ref.end]
-    return bool(located) and find_normalised(located, tuple(window)) is not None
+    window = old.lines[ref.start - 1:ref.end]
+    found = find_normalised(located, tuple(window)) if located else None
+    return found is not None and found[0] == 0
 
 
 _DEFINITION = (
