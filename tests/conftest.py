@@ -17,6 +17,20 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 REVIEWS = ROOT / "fixtures" / "reviews"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_parse_cache(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Tests never touch the user's parse cache: one cache folder for the whole session."""
+    import os
+
+    previous = os.environ.get("REVIEWVET_CACHE_DIR")
+    os.environ["REVIEWVET_CACHE_DIR"] = str(tmp_path_factory.mktemp("parse-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("REVIEWVET_CACHE_DIR", None)
+    else:
+        os.environ["REVIEWVET_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def demo_repo(tmp_path_factory: pytest.TempPathFactory) -> DemoRepo:
     """The demo repository (base `main`, PR branch `feature/retry-budget`), built once."""

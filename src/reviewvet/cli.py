@@ -62,11 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="similarity (0-1) above which an absent quote is reported as a near miss")
     verify.add_argument("--max-drift", type=int, default=5, metavar="N",
                         help="line claims off by at most N lines are 'drifted', further off 'wrong'")
+    verify.add_argument("--no-symbols", action="store_true",
+                        help="skip the parser layer: no symbol checks, no enclosing symbols")
+    verify.add_argument("--no-cache", action="store_true", help="parse every file, ignoring the parse cache")
+    verify.add_argument("--cache-dir", type=Path, default=None,
+                        help="folder of the parse cache (default $REVIEWVET_CACHE_DIR or ~/.cache/reviewvet)")
     verify.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     verify.set_defaults(run=run_verify)
 
     from reviewvet.bench import add_bench_parser
+    from reviewvet.cli_index import add_index_parsers
 
+    add_index_parsers(sub)
     add_bench_parser(sub)
     return parser
 
@@ -87,7 +94,9 @@ def run_verify(args: argparse.Namespace) -> int:
         raise ReviewInputError(f"review {str(args.review)!r} has no findings to verify{hint}")
     options = VerifyOptions(
         head=args.head, base=args.base, merge_base=args.merge_base, include_agents=not args.consolidated_only,
-        checks=CheckOptions(near_miss_threshold=args.near_miss, max_drift=args.max_drift),
+        checks=CheckOptions(near_miss_threshold=args.near_miss, max_drift=args.max_drift,
+                            symbols=not args.no_symbols),
+        cache_dir=args.cache_dir, use_cache=not args.no_cache,
     )
     result = verify(review, args.repo, options)
     text = render(args.format, result, color=_color(args))

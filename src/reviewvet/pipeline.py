@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reviewvet.checks.context import CheckContext, CheckOptions
 from reviewvet.checks.flags import flags_for
 from reviewvet.checks.lines import check_lines
-from reviewvet.checks.model import FindingVerdict
+from reviewvet.checks.model import FindingVerdict, QuoteCheck, SymbolCheck
 from reviewvet.checks.quotes import check_quotes
+from reviewvet.checks.symbols import check_symbols
+from reviewvet.index.cache import ParseCache
 from reviewvet.git import Git
 from reviewvet.ingest.model import Finding, Review
 from reviewvet.resolve.revisions import Revisions, resolve_revisions
@@ -24,6 +26,8 @@ class VerifyOptions:
     merge_base: str | None = None
     include_agents: bool = True
     checks: CheckOptions = field(default_factory=CheckOptions)
+    cache_dir: Path | None = None
+    use_cache: bool = True
 
 
 @dataclass(frozen=True)
@@ -55,11 +59,17 @@ def verify(review: Review, repo: Path, options: VerifyOptions = VerifyOptions())
                                   merge_base=options.merge_base)
     timings.append(("resolve", time.perf_counter() - started))
     started = time.perf_counter()
+    cache = ParseCache(options.cache_dir) if options.use_cache and options.checks.symbols else None
     ctx = CheckContext(Snapshot(git, revisions.head),
-                       Snapshot(git, revisions.merge_base) if revisions.merge_base else None, options.checks)
+                       Snapshot(git, revisions.merge_base) if revisions.merge_base else None, options.checks,
+                       cache=cache)
     findings = review.all_findings() if options.include_agents else review.findings
     ctx.prefetch([ref.path for f in findings for ref in f.references if ref.path])
-    verdicts = tuple(check_finding(ctx, f) for f in findings)
+    try:
+        verdicts = tuple(check_finding(ctx, f) for f in findings)
+    finally:
+        if cache is not None:
+            cache.close()
     timings.append(("checks", time.perf_counter() - started))
     return Verification(review, revisions, verdicts, tuple(timings), git.process_seconds, git.process_count)
 
@@ -67,6 +77,18 @@ def verify(review: Review, repo: Path, options: VerifyOptions = VerifyOptions())
 def check_finding(ctx: CheckContext, finding: Finding) -> FindingVerdict:
     paths = tuple(dict((r.path, ctx.resolve(r.path)) for r in finding.references if r.path).values())
     quotes = check_quotes(ctx, finding)
+    symbols: list[SymbolCheck] = []
+    if ctx.options.symbols:
+        quotes = [_with_enclosing_symbol(ctx, q) for q in quotes]
+        symbols = check_symbols(ctx, finding)
     lines = check_lines(ctx, finding, quotes)
-    flags = flags_for(quotes, lines, [p.status for p in paths])
-    return FindingVerdict(finding, paths, tuple(quotes), tuple(lines), flags)
+    flags = flags_for(quotes, lines, [p.status for p in paths], symbols)
+    return FindingVerdict(finding, paths, tuple(quotes), tuple(lines), flags, tuple(symbols))
+
+
+def _with_enclosing_symbol(ctx: CheckContext, quote: QuoteCheck) -> QuoteCheck:
+    if quote.span is None or quote.status in ("near-miss", "absent", "no-file", "unknown", "not-checked"):
+        return quote
+    index = ctx.base_index() if quote.span.side == "base" else ctx.head_index()
+    symbol = index.table.enclosing(quote.span.path, quote.span.start) if index is not None else None
+    return replace(quote, symbol=symbol.id) if symbol else quote

@@ -9,11 +9,11 @@ import jsonschema
 import pytest
 
 from reviewvet.checks.flags import FLAGS
-from reviewvet.checks.model import LINE_STATUSES, QUOTE_STATUSES
+from reviewvet.checks.model import LINE_STATUSES, QUOTE_STATUSES, SYMBOL_STATUSES
 from reviewvet.ingest.parse import parse_review, read_review_file
 from reviewvet.pipeline import Verification, VerifyOptions, verify
 from reviewvet.report import json_format, markdown, terminal
-from reviewvet.report.text import LINE_TEMPLATES, QUOTE_TEMPLATES
+from reviewvet.report.text import LINE_TEMPLATES, QUOTE_TEMPLATES, SYMBOL_TEMPLATES
 from tests.conftest import REVIEWS
 
 
@@ -56,4 +56,5 @@ def test_terminal_colour_when_asked(result: Verification) -> None:
 def test_every_status_has_a_sentence() -> None:
     assert set(QUOTE_TEMPLATES) == set(QUOTE_STATUSES)
     assert set(LINE_TEMPLATES) == set(LINE_STATUSES)
+    assert set(SYMBOL_TEMPLATES) == set(SYMBOL_STATUSES)
     assert all(FLAGS.values())

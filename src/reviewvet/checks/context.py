@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from reviewvet.checks.matching import index_lines
 from reviewvet.resolve.snapshot import FileText, PathResolution, Snapshot, Unreadable, resolve_path
+
+if TYPE_CHECKING:
+    from reviewvet.index.build import RepoIndex
+    from reviewvet.index.cache import ParseCache
 
 
 @dataclass(frozen=True)
@@ -13,6 +18,7 @@ class CheckOptions:
     near_miss_threshold: float = 0.8
     max_drift: int = 5
     min_global_chars: int = 20
+    symbols: bool = True
 
 
 @dataclass
@@ -21,8 +27,12 @@ class CheckContext:
     base: Snapshot | None
     options: CheckOptions = field(default_factory=CheckOptions)
     _resolved: dict[str, PathResolution] = field(default_factory=dict)
+    cache: ParseCache | None = None
     _head_index: dict[str, list[tuple[str, int]]] | None = None
     _base_index: dict[str, list[tuple[str, int]]] | None = None
+    _repo_index: dict[str, RepoIndex] = field(default_factory=dict)
+    _words: dict[str, set[str]] = field(default_factory=dict)
+    _external: set[str] | None = None
 
     def resolve(self, claimed: str) -> PathResolution:
         if claimed not in self._resolved:
@@ -57,3 +67,37 @@ class CheckContext:
         else:
             self._base_index = index
         return index
+
+    # -- the parser layer, built on first use and shared by every finding --------------------
+
+    def _index(self, snapshot: Snapshot) -> RepoIndex:
+        from reviewvet.index.build import index_revision
+
+        if snapshot.rev not in self._repo_index:
+            self._repo_index[snapshot.rev] = index_revision(snapshot.git, snapshot.rev, cache=self.cache,
+                                                            tree=snapshot.tree)
+        return self._repo_index[snapshot.rev]
+
+    def head_index(self) -> RepoIndex:
+        return self._index(self.head)
+
+    def base_index(self) -> RepoIndex | None:
+        return self._index(self.base) if self.base is not None else None
+
+    def words(self, side: str) -> set[str]:
+        """Every identifier-shaped word in the text files of head or base."""
+        from reviewvet.checks.symbols import words_of
+
+        snapshot = self.head if side == "head" else self.base
+        if snapshot is None:
+            return set()
+        if side not in self._words:
+            self._words[side] = words_of([f.lines for f in snapshot.text_files()])
+        return self._words[side]
+
+    def external_packages(self) -> set[str]:
+        from reviewvet.checks.symbols import external_packages
+
+        if self._external is None:
+            self._external = external_packages(self.head_index())
+        return self._external

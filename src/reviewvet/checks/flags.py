@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reviewvet.checks.model import LineCheck, QuoteCheck
+from reviewvet.checks.model import LineCheck, QuoteCheck, SymbolCheck
 
 FLAGS = {
     "hallucinated-quote": "a quoted block exists neither at head nor at the merge base",
@@ -15,6 +15,7 @@ FLAGS = {
     "wrong-line": "a line claim points far from where the code is",
     "line-drift": "a line claim is off by a few lines",
     "stale-lines": "a line claim matches the merge base, not head",
+    "hallucinated-symbol": "a named identifier appears in no file at head or at the merge base",
     "unknown": "a check could not decide (the reason is given)",
 }
 
@@ -35,8 +36,12 @@ _LINE_FLAGS = {
 }
 
 
-def flags_for(quotes: list[QuoteCheck], lines: list[LineCheck], path_statuses: list[str]) -> tuple[str, ...]:
+def flags_for(
+    quotes: list[QuoteCheck], lines: list[LineCheck], path_statuses: list[str], symbols: tuple[SymbolCheck, ...] | list[SymbolCheck] = ()
+) -> tuple[str, ...]:
     found: set[str] = set()
+    if any(s.status == "nowhere" for s in symbols):
+        found.add("hallucinated-symbol")
     found.update(_QUOTE_FLAGS[q.status] for q in quotes if q.status in _QUOTE_FLAGS)
     found.update(_LINE_FLAGS[c.status] for c in lines if c.status in _LINE_FLAGS)
     if "ambiguous" in path_statuses:

@@ -58,16 +58,22 @@ def check_reference(ctx: CheckContext, finding: Finding, ref: Reference, located
     if ref.end > len(text.lines):
         return LineCheck(ref, "wrong", resolution.path,
                          reason=f"the claim ends at line {ref.end}, but {resolution.path!r} has {len(text.lines)} lines")
-    spans = identifier_spans(finding, text, ctx.head.rev)
-    inside = [s for s in spans if s.overlaps(ref.start, ref.end)]
-    if inside:
-        return LineCheck(ref, "contained", resolution.path, inside[0], 0, "identifier",
-                         "a named identifier is within the claimed lines")
+    spans = identifier_spans(ctx, finding, text)
     definitions = [s for s in spans if s.side == "definition"]
-    if definitions and ref.end - ref.start < 3:
-        return _compare(ctx, ref, resolution.path, _nearest(definitions, ref), "identifier")
+    inside = [s for s in definitions if s.overlaps(ref.start, ref.end)] or [
+        s for s in spans if s.overlaps(ref.start, ref.end)]
+    if inside:
+        best = min(inside, key=lambda s: s.end - s.start)
+        if (best.start, best.end) == (ref.start, ref.end):
+            return LineCheck(ref, "exact", resolution.path, best, 0, "symbol")
+        basis = "symbol" if best.side == "definition" else "identifier"
+        return LineCheck(ref, "contained", resolution.path, best, ref.start - best.start, basis,
+                         "the claimed lines lie in a named symbol" if basis == "symbol"
+                         else "a named identifier is within the claimed lines")
+    if len(definitions) == 1 and ref.end - ref.start < 3:
+        return _compare(ctx, ref, resolution.path, definitions[0], "symbol")
     return LineCheck(ref, "unverified", resolution.path,
-                     reason="no located quote or named identifier to compare the lines with")
+                     reason="no located quote or named symbol at the claimed lines to compare them with")
 
 
 def _nearest(spans: list[Span], ref: Reference) -> Span:
@@ -119,33 +125,20 @@ def _cites_merge_base(ctx: CheckContext, ref: Reference, path: str, actual: Span
     return found is not None and found[0] == 0
 
 
-_DEFINITION = (
-    r"^\s*func\s+(?:\([^)]*\)\s*)?{name}\s*[\[(]",  # Go function or method
-    r"^\s*type\s+{name}\b",  # Go type
-    r"^\s*(?:var|const)\s+{name}\b",  # Go package-level value
-    r"^\s*(?:function\s+)?{name}\s*\(\)\s*\{{?",  # shell function
-    r"^\s*@test\s+[\"']{name}[\"']",  # BATS test
-    r"^\s*(?:async\s+)?def\s+{name}\b|^\s*class\s+{name}\b",  # Python
-)
-
-
-def identifier_spans(finding: Finding, text: FileText, rev: str) -> list[Span]:
-    """Lines of ``text`` that define (side "definition") or mention (side "mention") named identifiers."""
-    spans = []
+def identifier_spans(ctx: CheckContext, finding: Finding, text: FileText) -> list[Span]:
+    """Where the finding's identifiers are defined in this file (side "definition", from the
+    symbol table) and mentioned (side "mention", by text)."""
+    spans: list[Span] = []
+    if ctx.options.symbols:
+        table = ctx.head_index().table
+        for identifier in finding.identifiers:
+            spans += [Span(s.path, s.start, s.end, ctx.head.rev, "definition")
+                      for s in table.find(identifier) if s.path == text.path]
     for identifier in finding.identifiers:
-        name = _last_name(identifier)
+        name = re.sub(r"^\(\*?\w+\)\.", "", identifier).rstrip("()").rsplit(".", 1)[-1]
         if not name:
             continue
-        definition = re.compile("|".join(p.format(name=re.escape(name)) for p in _DEFINITION))
         mention = re.compile(rf"(?<![\w]){re.escape(name)}(?![\w])")
-        for i, line in enumerate(text.lines):
-            if definition.search(line):
-                spans.append(Span(text.path, i + 1, i + 1, rev, "definition"))
-            elif mention.search(line):
-                spans.append(Span(text.path, i + 1, i + 1, rev, "mention"))
+        spans += [Span(text.path, i + 1, i + 1, ctx.head.rev, "mention")
+                  for i, line in enumerate(text.lines) if mention.search(line)]
     return spans
-
-
-def _last_name(identifier: str) -> str:
-    name = re.sub(r"^\(\*?\w+\)\.", "", identifier).rstrip("()")
-    return name.rsplit(".", 1)[-1] if name else ""

@@ -11,6 +11,7 @@ from reviewvet.resolve.snapshot import PathResolution
 # Quote statuses. The first four mean the quote was found at head in a claimed file.
 FOUND = ("exact", "normalised", "elided", "reflowed")
 QUOTE_STATUSES = (*FOUND, "other-file", "base-only", "near-miss", "absent", "no-file", "unknown", "not-checked")
+SYMBOL_STATUSES = ("found", "ambiguous", "base-only", "external", "text-only", "nowhere")
 LINE_STATUSES = ("exact", "contained", "drifted", "stale", "at-base", "wrong", "unverified", "file-missing",
                  "base-only", "unknown")
 
@@ -51,6 +52,7 @@ class QuoteCheck:
     near_miss: NearMiss | None = None
     searched: tuple[str, ...] = ()
     reason: str = ""
+    symbol: str = ""  # id of the innermost symbol around the located lines
 
     @property
     def found(self) -> bool:
@@ -71,6 +73,17 @@ class LineCheck:
 
 
 @dataclass(frozen=True)
+class SymbolCheck:
+    """Whether an identifier a finding names is a symbol of the repository, and where."""
+
+    identifier: str
+    status: str
+    symbols: tuple[str, ...] = ()
+    locations: tuple[Span, ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class FindingVerdict:
     """Everything the checks found out about one finding."""
 
@@ -79,10 +92,12 @@ class FindingVerdict:
     quotes: tuple[QuoteCheck, ...]
     lines: tuple[LineCheck, ...]
     flags: tuple[str, ...]
+    symbols: tuple[SymbolCheck, ...] = ()
 
     @property
     def status(self) -> str:
         if self.flags:
             return "problems"
-        confirmed = [q for q in self.quotes if q.found] + [c for c in self.lines if c.status in ("exact", "contained")]
+        confirmed = (any(q.found for q in self.quotes) or any(c.status in ("exact", "contained") for c in self.lines)
+                     or any(s.status == "found" for s in self.symbols))
         return "verified" if confirmed else "unchecked"

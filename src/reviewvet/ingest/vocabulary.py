@@ -140,7 +140,8 @@ REFERENCE = re.compile(
 _MORE = re.compile(r"(\d{1,6})(?:\s*[-\u2013]\s*(\d{1,6}))?")
 
 INLINE_CODE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
-_IDENTIFIER_SHAPE = re.compile(r"^\(?\*?[A-Za-z_][\w]*\)?(?:\.[A-Za-z_]\w*)*(?:\(\))?$|^\(\*?\w+\)\.\w+$")
+_IDENTIFIER_SHAPE = re.compile(r"^\*?[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?:\(\))?$|^\(\*?\w+\)\.\w+(?:\(\))?$")
+_SHA_SHAPE = re.compile(r"^(?=.*\d)[0-9a-f]{7,40}$")
 _FLAT_IDENTIFIER = re.compile(
     r"(?<![\w./-])(?:\(\*?\w+\)\.\w+|[A-Za-z_]\w*\.[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?:\(\))?|"
     r"[a-z]+[A-Z]\w*(?:\(\))?|[a-z][a-z0-9]*_[a-z0-9_]+)(?![\w/-])"
@@ -153,7 +154,7 @@ def identifiers_in(text: str, *, markdown: bool) -> list[str]:
     candidates = INLINE_CODE.findall(text) if markdown else _FLAT_IDENTIFIER.findall(text)
     for raw in candidates:
         name = raw.strip()
-        if REFERENCE.fullmatch(name) or not _IDENTIFIER_SHAPE.match(name):
+        if REFERENCE.fullmatch(name) or not _IDENTIFIER_SHAPE.match(name) or _SHA_SHAPE.match(name):
             continue
         if re.fullmatch(r"[\w.-]+\.(go|sh|bats|py|md|yaml|yml|json|txt)", name):
             continue

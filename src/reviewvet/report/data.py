@@ -72,6 +72,7 @@ def finding_data(fv: FindingVerdict) -> dict[str, Any]:
         "paths": [asdict(p) for p in fv.paths],
         "quotes": [quote_data(q) for q in fv.quotes],
         "lines": [line_data(c) for c in fv.lines],
+        "symbols": [asdict(c) for c in fv.symbols],
     }
 
 
@@ -97,5 +98,6 @@ def summary_data(v: Verification) -> dict[str, Any]:
         "by_flag": dict(Counter(flag for fv in verdicts for flag in fv.flags)),
         "quotes": dict(Counter(q.status for fv in verdicts for q in fv.quotes)),
         "lines": dict(Counter(c.status for fv in verdicts for c in fv.lines)),
+        "symbols": dict(Counter(c.status for fv in verdicts for c in fv.symbols)),
         "warnings": len(v.review.warnings),
     }

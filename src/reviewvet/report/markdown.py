@@ -5,7 +5,13 @@ from __future__ import annotations
 from reviewvet.checks.model import FindingVerdict
 from reviewvet.pipeline import Verification
 from reviewvet.report.data import summary_data
-from reviewvet.report.text import describe_differences, describe_line, describe_quote, severity_tag
+from reviewvet.report.text import (
+    describe_differences,
+    describe_line,
+    describe_quote,
+    describe_symbols,
+    severity_tag,
+)
 
 
 def render(v: Verification) -> str:
@@ -54,6 +60,7 @@ def _finding(fv: FindingVerdict) -> list[str]:
         out += [f"  - {_escape(d)}" for d in describe_differences(q)]
     for c in fv.lines:
         out.append(f"- `{c.reference.written}`: {_escape(describe_line(c))}")
+    out += [f"- {_escape(text)}" for text in describe_symbols(fv.symbols)]
     for p in fv.paths:
         if p.status != "exact":
             out.append(f"- path `{p.claimed}`: {p.status}" + (f" — {_escape(p.reason)}" if p.reason else ""))

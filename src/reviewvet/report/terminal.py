@@ -7,7 +7,13 @@ import io
 from reviewvet.checks.model import FindingVerdict
 from reviewvet.pipeline import Verification
 from reviewvet.report.data import summary_data
-from reviewvet.report.text import describe_differences, describe_line, describe_quote, severity_tag
+from reviewvet.report.text import (
+    describe_differences,
+    describe_line,
+    describe_quote,
+    describe_symbols,
+    severity_tag,
+)
 
 STATUS_STYLE = {"verified": "green", "problems": "red", "unchecked": "yellow"}
 QUOTE_STYLE = {"exact": "green", "normalised": "green", "elided": "green", "reflowed": "green",
@@ -77,6 +83,8 @@ def _finding(console, fv: FindingVerdict, escape) -> None:  # type: ignore[no-un
     for c in fv.lines:
         console.print(f"          {escape(c.reference.written)}: [{LINE_STYLE.get(c.status, 'default')}]"
                       f"{escape(describe_line(c))}[/]")
+    for text in describe_symbols(fv.symbols):
+        console.print(f"          {escape(text)}")
     for p in fv.paths:
         if p.status not in ("exact",):
             console.print(f"          path {escape(p.claimed)}: {p.status} {escape(p.reason)}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reviewvet.checks.model import LineCheck, QuoteCheck
+from reviewvet.checks.model import LineCheck, QuoteCheck, SymbolCheck
 
 QUOTE_TEMPLATES = {
     "exact": "found verbatim at {span}",
@@ -58,3 +58,27 @@ def describe_line(c: LineCheck) -> str:
 def severity_tag(severity: str | None, label: str | None) -> str:
     parts = [p for p in (severity, label) if p]
     return f"({', '.join(parts)})" if parts else ""
+
+
+SYMBOL_TEMPLATES = {
+    "found": "{identifier} is {where}",
+    "ambiguous": "{identifier} names {count} symbols: {where}",
+    "base-only": "{identifier} exists only at the merge base ({where})",
+    "external": "{identifier} is from outside the repository",
+    "text-only": "{identifier} is in the source but defined nowhere",
+    "nowhere": "{identifier} appears nowhere in the repository",
+}
+
+
+def describe_symbol(c: SymbolCheck) -> str:
+    where = ", ".join(span.text() for span in c.locations[:3])
+    return SYMBOL_TEMPLATES[c.status].format(identifier=c.identifier, where=where, count=len(c.symbols))
+
+
+def describe_symbols(checks: tuple[SymbolCheck, ...]) -> list[str]:
+    """One line per symbol that needs a reader's eye; found ones folded into a single line."""
+    found = [c.identifier for c in checks if c.status == "found"]
+    lines = [describe_symbol(c) for c in checks if c.status not in ("found", "text-only", "external")]
+    if found:
+        lines.insert(0, "symbols found: " + ", ".join(found))
+    return lines

@@ -1,0 +1,92 @@
+"""Symbol claims: does each identifier a finding names exist, and where?
+
+Statuses: ``found`` (one symbol at head), ``ambiguous`` (several), ``base-only`` (only at
+the merge base: the PR removed or renamed it), ``external`` (a package the repository
+imports from outside, like ``context.WithTimeout``), ``text-only`` (no symbol, but the
+name is in the source: a field, variable or flag), ``nowhere`` (in no file at head or at
+the merge base: a hallucinated symbol).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from typing import TYPE_CHECKING
+
+from reviewvet.checks.model import Span, SymbolCheck
+
+if TYPE_CHECKING:
+    from reviewvet.checks.context import CheckContext
+    from reviewvet.index.build import RepoIndex
+    from reviewvet.index.model import Symbol
+    from reviewvet.ingest.model import Finding
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def check_symbols(ctx: CheckContext, finding: Finding) -> list[SymbolCheck]:
+    return [check_identifier(ctx, identifier) for identifier in finding.identifiers]
+
+
+def check_identifier(ctx: CheckContext, identifier: str) -> SymbolCheck:
+    head = ctx.head_index()
+    found = head.table.find(identifier)
+    if found:
+        spans = tuple(Span(s.path, s.start, s.end, ctx.head.rev) for s in found)
+        ids = tuple(s.id for s in found)
+        if len({s.name for s in found}) == 1 and len(found) > 1 and not _same_symbol(found):
+            return SymbolCheck(identifier, "ambiguous", ids, spans, f"{len(found)} symbols match")
+        return SymbolCheck(identifier, "found", ids, spans)
+    base = ctx.base_index()
+    at_base = base.table.find(identifier) if base is not None else []
+    if at_base:
+        assert ctx.base is not None
+        spans = tuple(Span(s.path, s.start, s.end, ctx.base.rev, "base") for s in at_base)
+        return SymbolCheck(identifier, "base-only", tuple(s.id for s in at_base), spans,
+                           "defined at the merge base only")
+    if _external(ctx, identifier):
+        return SymbolCheck(identifier, "external", reason="its package is imported from outside the repository")
+    name = identifier.removesuffix("()").rsplit(".", 1)[-1]
+    if name in ctx.words("head") or name in ctx.words("base"):
+        return SymbolCheck(identifier, "text-only", reason=f"{name!r} is in the source, but not as a definition")
+    return SymbolCheck(identifier, "nowhere", reason=f"{name!r} appears in no file at head or at the merge base")
+
+
+def _same_symbol(found: list[Symbol]) -> bool:
+    """Build-tag twins (``kill_unix.go`` / ``kill_windows.go``) define one symbol, not two."""
+    return len({(s.package, s.local) for s in found}) == 1
+
+
+def _external(ctx: CheckContext, identifier: str) -> bool:
+    """A qualified name whose qualifier is an outside package, or nothing the repository knows."""
+    text = identifier.removesuffix("()").lstrip("*")
+    if "." not in text or text.startswith("("):
+        return False
+    qualifier = text.split(".", 1)[0]
+    if qualifier in ctx.external_packages():
+        return True
+    return qualifier not in ctx.words("head") and qualifier not in ctx.words("base")
+
+
+def external_packages(index: RepoIndex) -> set[str]:
+    """Names under which a revision's files import packages from outside the repository."""
+    from reviewvet.index.build import go_import_path
+
+    local = {go_import_path(posixpath.dirname(p), index.go_modules) for p, f in index.files.items()
+             if f.language == "go"}
+    names: set[str] = set()
+    for pf in index.files.values():
+        for alias, imported in pf.imports:
+            if pf.language == "go" and imported not in local:
+                names.add(alias or posixpath.basename(imported))
+            elif pf.language == "python" and alias != "from" and imported.split(".", 1)[0] not in index.python_roots:
+                names.add(alias or imported.split(".", 1)[0])
+    return names
+
+
+def words_of(texts: list[tuple[str, ...]]) -> set[str]:
+    words: set[str] = set()
+    for lines in texts:
+        for line in lines:
+            words.update(_WORD.findall(line))
+    return words

@@ -1,0 +1,57 @@
+"""Look symbols up the way reviews name them: ``watchUntil``, ``cliexit.Classify``,
+``service.StartTime()``, ``(*dockerWatcher).run``, ``Store.Len``, ``tools.report.build``."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections import defaultdict
+
+from reviewvet.index.model import Symbol
+
+_RECEIVER_FORM = re.compile(r"^\(\*?(?P<type>\w+)\)\.(?P<name>\w+)$")
+
+
+class SymbolTable:
+    def __init__(self, symbols: list[Symbol]) -> None:
+        self.symbols = symbols
+        self.by_name: dict[str, list[Symbol]] = defaultdict(list)
+        self.by_path: dict[str, list[Symbol]] = defaultdict(list)
+        for s in symbols:
+            self.by_name[s.name].append(s)
+            self.by_path[s.path].append(s)
+
+    def find(self, identifier: str) -> list[Symbol]:
+        """Every symbol the identifier can name; a qualifier narrows the name when it matches."""
+        text = identifier.strip().removesuffix("()")
+        receiver = _RECEIVER_FORM.match(text)
+        if receiver:
+            return [s for s in self.by_name.get(receiver["name"], [])
+                    if s.receiver.lstrip("*") == receiver["type"]]
+        if "." not in text:
+            return list(self.by_name.get(text, []))
+        qualifier, name = text.rsplit(".", 1)
+        named = self.by_name.get(name, [])
+        narrowed = [s for s in named if _qualifies(s, qualifier)]
+        return narrowed
+
+    def enclosing(self, path: str, line: int) -> Symbol | None:
+        """The innermost symbol of ``path`` whose lines contain ``line`` (types and values too)."""
+        around = [s for s in self.by_path.get(path, []) if s.contains(line)]
+        return min(around, key=lambda s: s.end - s.start) if around else None
+
+    def in_file(self, path: str) -> list[Symbol]:
+        return list(self.by_path.get(path, []))
+
+
+def _qualifies(symbol: Symbol, qualifier: str) -> bool:
+    """Whether ``qualifier`` (a package, alias, type or module name) fits the symbol."""
+    last = qualifier.rsplit(".", 1)[-1]
+    if symbol.receiver and symbol.receiver.lstrip("*") == last:
+        return True
+    if symbol.language == "go":
+        return posixpath.basename(symbol.package) == last or symbol.package.endswith("/" + qualifier)
+    if symbol.language == "python":
+        owner = f"{symbol.package}.{symbol.local}".rsplit(".", 1)[0]
+        return owner == qualifier or owner.endswith("." + qualifier)
+    return False
