@@ -111,10 +111,14 @@ class _Resolver:
         package = self.go_import_path(posixpath.dirname(pf.path), self.index.go_modules)
         written = f"{call.qualifier}.{call.name}" if call.qualifier and call.qualifier != "<expr>" else call.name
         if not call.qualifier:
+            if (package, call.name) in self.go_types:
+                return []  # a conversion, T(x), is not a call
             found = None if call.local_value else self.go_funcs.get((package, call.name))
             return [(found, "exact")] if found else [(f"external:{written}", "external")]
         imported = self._go_alias(pf, call.qualifier)
         if imported is not None and not call.receiver_type:
+            if (imported, call.name) in self.go_types:
+                return []
             found = self.go_funcs.get((imported, call.name))
             return [(found, "exact")] if found else [(f"external:{written}", "external")]
         if call.receiver_type:

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # Bump when the parsers' output changes, so cached results are not reused.
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 CONFIDENCES = ("exact", "by-type", "by-name-only", "external")
 
 

@@ -3,10 +3,14 @@ with the qualified names libcst resolves through the module's imports."""
 
 from __future__ import annotations
 
+import builtins
 from functools import lru_cache
 from typing import Any
 
 from reviewvet.index.model import Call, Definition, ParsedFile
+
+
+_BUILTINS = frozenset(dir(builtins))
 
 
 def module_name(path: str) -> str:
@@ -78,6 +82,8 @@ def _visitor_class() -> Any:
                 name = func.attr.value
             elif isinstance(func, cst.Name):
                 qualifier, name = "", func.value
+                if name in _BUILTINS:
+                    return
             else:
                 return
             receiver = ""

@@ -19,6 +19,18 @@ from reviewvet.index.model import Call, Definition, ParsedFile
 GO_BUILTINS = frozenset(
     "append cap clear close complex copy delete imag len make max min new panic print println real recover".split()
 )
+# Shell builtins and reserved words, and the BATS framework's own commands: not calls.
+SHELL_BUILTINS = frozenset(
+    ". : [ [[ alias bg bind break builtin caller cd command compgen complete compopt continue declare dirs "
+    "disown echo enable eval exec exit export false fc fg getopts hash help history jobs kill let local logout "
+    "mapfile popd printf pushd pwd read readarray readonly return set shift shopt source suspend test times "
+    "trap true type typeset ulimit umask unalias unset wait run load bats_load_library "
+    "bats_require_minimum_version skip".split()
+)
+GO_PREDECLARED_TYPES = frozenset(
+    "any bool byte comparable complex64 complex128 error float32 float64 int int8 int16 int32 int64 rune "
+    "string uint uint8 uint16 uint32 uint64 uintptr".split()
+)
 _RUN_OPTIONS = re.compile(r"^(?:-\d+|!|--[\w-]+|-\w)$")
 _SOURCE_COMMANDS = ("source", ".", "load", "load_lib", "bats_load_library")
 
@@ -163,7 +175,7 @@ def _go_call(node: Any, qualifier: Any | None, enclosing: _GoEnclosing, types: d
     local_types = types.get(caller, {})
     if qualifier is None:
         name = _text(function)
-        if name in GO_BUILTINS:
+        if name in GO_BUILTINS or name in GO_PREDECLARED_TYPES:
             return None
         return Call(caller, name, line, local_value=name in local_types or _assigned_locally(node, name))
     name = _text(function.child_by_field_name("field"))
@@ -221,6 +233,8 @@ def _shell_calls(command: Any, titles: dict[str, str], imports: list[tuple[str, 
     if name == "run":
         target = next((a for a in args if not _RUN_OPTIONS.match(_text(a))), None)
         return [Call(caller, _text(target), line)] if target is not None else []
+    if name in SHELL_BUILTINS or not re.fullmatch(r"[\w.@+-]+", name):
+        return []
     return [Call(caller, name, line)]
 
 
