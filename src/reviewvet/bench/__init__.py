@@ -35,6 +35,13 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
                              "--repo FOLDER --base main --head pr)")
     verify.set_defaults(run=run_bench_verify)
 
+    index = kinds.add_parser("index", help="cold and warm indexing against the raw tree-sitter parse time")
+    index.add_argument("--files", type=int, default=300, help="files in the generated repository (default 300)")
+    index.add_argument("--changed", type=float, default=1.0, help="percent of files changed for the warm run")
+    index.add_argument("--runs", type=int, default=5, help="repetitions; medians are reported (default 5)")
+    index.add_argument("--json", action="store_true", help="print the figures as JSON")
+    index.set_defaults(run=run_bench_index)
+
 
 def run_bench_verify(args: argparse.Namespace) -> int:
     from reviewvet.errors import UsageError
@@ -50,6 +57,98 @@ def run_bench_verify(args: argparse.Namespace) -> int:
             figures = bench_verify(Path(tmp) / "repo", args.files, args.findings, args.runs)
     print(json.dumps(figures, indent=2, sort_keys=True) if args.json else format_figures(figures))
     return 0
+
+
+def run_bench_index(args: argparse.Namespace) -> int:
+    from reviewvet.errors import UsageError
+
+    if args.files < 10 or args.runs < 1 or not 0 < args.changed <= 100:
+        raise UsageError("bench index needs --files >= 10, --runs >= 1 and 0 < --changed <= 100")
+    with tempfile.TemporaryDirectory(prefix="reviewvet-bench-") as tmp:
+        figures = bench_index(Path(tmp), args.files, args.changed, args.runs)
+    print(json.dumps(figures, indent=2, sort_keys=True) if args.json else format_index_figures(figures))
+    return 0
+
+
+def bench_index(tmp: Path, files: int, changed_percent: float, runs: int) -> dict[str, Any]:
+    """Raw parse of the same bytes, then cold (empty cache; 1 and 2 workers), warm and 1 %-changed indexing."""
+    from reviewvet.bench.synth import change_files, generate_repo
+    from reviewvet.git import Git
+    from reviewvet.index.build import index_revision, language_of
+    from reviewvet.index.cache import ParseCache
+    from reviewvet.index.treesitter import raw_parse
+
+    repo = generate_repo(tmp / "repo", files)
+    git = Git(repo.path)
+    head = git.resolve("pr")
+    tree = git.tree(head)
+    sources = [(e, language_of(e.path)) for e in tree.values() if language_of(e.path)]
+    blobs = git.read_blobs([e.oid for e, _ in sources])
+    raw_parse("go", b"package x\n")  # load the grammars before timing
+    raw_parse("shell", b"true\n")
+
+    def raw() -> float:
+        started = time.perf_counter()
+        for entry, language in sources:
+            raw_parse(language or "", blobs[entry.oid])
+        return time.perf_counter() - started
+
+    def cold(jobs: int, run: int) -> tuple[float, float]:
+        cache = ParseCache(tmp / f"cache-{jobs}-{run}")
+        started = time.perf_counter()
+        index = index_revision(git, head, cache=cache, jobs=jobs)
+        indexed = time.perf_counter() - started
+        index.graph  # noqa: B018 - build the call graph too
+        cache.close()
+        return indexed, time.perf_counter() - started
+
+    raw_seconds = statistics.median(raw() for _ in range(runs))
+    cold1 = [cold(1, r) for r in range(runs)]
+    cold2 = [cold(2, r) for r in range(runs)]
+    warm_cache = ParseCache(tmp / "cache-warm")
+    index_revision(git, head, cache=warm_cache)
+    warm = statistics.median(_timed(lambda: index_revision(git, head, cache=warm_cache)) for _ in range(runs))
+    changed_rev = change_files(repo, max(1, round(files * changed_percent / 100)))
+    changed_index = index_revision(git, changed_rev, cache=warm_cache)
+    changed = statistics.median(
+        [changed_index.stats.seconds] + [_timed(lambda: index_revision(git, changed_rev, cache=warm_cache))
+                                         for _ in range(runs - 1)]
+    )
+    warm_cache.close()
+    cold1_index = statistics.median(c[0] for c in cold1)
+    cold2_index = statistics.median(c[0] for c in cold2)
+    return {
+        "repository": {"files": len(sources), "bytes": sum(len(b) for b in blobs.values())},
+        "raw_parse_seconds": raw_seconds,
+        "cold_index_seconds": {"jobs_1": cold1_index, "jobs_2": cold2_index},
+        "cold_index_and_graph_seconds": {"jobs_1": statistics.median(c[1] for c in cold1),
+                                         "jobs_2": statistics.median(c[1] for c in cold2)},
+        "cold_over_raw": {"jobs_1": cold1_index / raw_seconds, "jobs_2": cold2_index / raw_seconds},
+        "warm_unchanged_seconds": warm,
+        "warm_unchanged_over_cold": warm / min(cold1_index, cold2_index),
+        "warm_changed": {"files": changed_index.stats.parsed, "seconds": changed},
+    }
+
+
+def _timed(work: Any) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def format_index_figures(f: dict[str, Any]) -> str:
+    cold, both, ratio = f["cold_index_seconds"], f["cold_index_and_graph_seconds"], f["cold_over_raw"]
+    return "\n".join([
+        f"repository: {f['repository']['files']} source files, {f['repository']['bytes']:,} bytes",
+        f"raw tree-sitter parse of the same bytes: {f['raw_parse_seconds']:.3f} s",
+        f"cold index, 1 worker:  {cold['jobs_1']:.3f} s ({ratio['jobs_1']:.2f}x raw); with call graph "
+        f"{both['jobs_1']:.3f} s",
+        f"cold index, 2 workers: {cold['jobs_2']:.3f} s ({ratio['jobs_2']:.2f}x raw); with call graph "
+        f"{both['jobs_2']:.3f} s",
+        f"warm, nothing changed: {f['warm_unchanged_seconds']:.4f} s "
+        f"({f['warm_unchanged_over_cold']:.1%} of the faster cold run)",
+        f"warm, {f['warm_changed']['files']} file(s) changed: {f['warm_changed']['seconds']:.4f} s",
+    ])
 
 
 def bench_verify(dest: Path, files: int, findings: int, runs: int, keep: bool = False) -> dict[str, Any]:

@@ -187,3 +187,26 @@ def generate_review(repo: SynthRepo, findings: int, seed: int = 11) -> str:
         out += [f"I{i + 1}. **Generated finding {i + 1} ({variant})** — `{path}:{start}-{start + len(quote) - 1}` "
                 f"[{agent}]", "", f"```{language}", *quote, "```", "", "*(important, regression — generated.)*", ""]
     return "\n".join(out) + "\n"
+
+
+def change_files(repo: SynthRepo, count: int, branch: str = "pr") -> str:
+    """Commit a one-line change to ``count`` Go files on ``branch``; return the new commit id."""
+    paths = sorted({u.path for u in repo.units if u.path.endswith(".go")})[:count]
+    show = subprocess.run(["git", "-C", str(repo.path), "cat-file", "--batch"], env=_env(), check=True,
+                          capture_output=True, input="".join(f"{branch}:{p}\n" for p in paths).encode()).stdout
+    out: list[bytes] = [f"commit refs/heads/{branch}\n".encode(),
+                        f"author Bench <bench@example.com> {EPOCH + 86400} +0000\n".encode(),
+                        f"committer Bench <bench@example.com> {EPOCH + 86400} +0000\n".encode(),
+                        b"data 12\nbench change\n", f"from refs/heads/{branch}^0\n".encode()]
+    pos = 0
+    for path in paths:
+        end = show.index(b"\n", pos)
+        size = int(show[pos:end].split()[2])
+        data = show[end + 1:end + 1 + size] + b"// changed for the benchmark\n"
+        pos = end + 1 + size + 1
+        out.append(f"M 100644 inline {path}\ndata {len(data)}\n".encode() + data + b"\n")
+    subprocess.run(["git", "-C", str(repo.path), "fast-import", "--quiet", "--force"], input=b"".join(out),
+                   env=_env(), check=True, capture_output=True)
+    sha = subprocess.run(["git", "-C", str(repo.path), "rev-parse", branch], env=_env(), check=True,
+                         capture_output=True).stdout.decode().strip()
+    return sha

@@ -138,11 +138,14 @@ def _parse_all(items: list[tuple[str, str, bytes]], jobs: int | None) -> list[Pa
     total = sum(len(data) for _, _, data in items)
     if jobs <= 1 or total < PARALLEL_MIN_BYTES or len(items) < 4:
         return _parse_batch(items)
-    batches: list[list[tuple[str, str, bytes]]] = [[] for _ in range(jobs * 2)]
+    batches: list[list[tuple[str, str, bytes]]] = [[] for _ in range(jobs)]
     for i, item in enumerate(sorted(items, key=lambda it: -len(it[2]))):
         batches[i % len(batches)].append(item)
     import multiprocessing
 
+    from reviewvet.index.treesitter import warm_up
+
+    warm_up()
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         results = list(pool.map(_parse_batch, batches))

@@ -51,7 +51,13 @@ def _query(name: str) -> Any:
     import tree_sitter
 
     text = resources.files("reviewvet.grammars").joinpath(f"{name}.scm").read_text("utf-8")
-    return tree_sitter.Query(_language(name), text)
+    return tree_sitter.Query(_language("go" if name == "go" else "bash"), text)
+
+
+def warm_up() -> None:
+    """Load grammars and compile queries now (before worker processes fork, so they inherit them)."""
+    for name in ("go", "bash", "bats"):
+        _query(name)
 
 
 def _parse(name: str, data: bytes) -> Any:
@@ -151,19 +157,18 @@ def receiver_type(text: str) -> str:
 
 
 class _GoEnclosing:
-    """Which function or method a byte offset lies in."""
+    """Which function or method a node lies in."""
 
     def __init__(self, definitions: list[Definition]) -> None:
-        self.functions = definitions
+        self.by_lines = {(d.start, d.end): d.local for d in definitions if d.kind in ("function", "method")}
 
     def name(self, node: Any) -> str:
         current = node.parent
         while current is not None:
             if current.type in ("function_declaration", "method_declaration"):
-                start = current.start_point[0] + 1
-                for d in self.functions:
-                    if d.kind in ("function", "method") and d.start == start and current.end_point[0] + 1 == d.end:
-                        return d.local
+                found = self.by_lines.get((current.start_point[0] + 1, current.end_point[0] + 1))
+                if found:
+                    return found
             current = current.parent
         return "<main>"
 
@@ -250,16 +255,12 @@ def _shell_caller(node: Any, titles: dict[str, str]) -> str:
 
 def rewrite_bats(data: bytes) -> tuple[bytes, dict[str, str]]:
     """Each ``@test "title" {`` header replaced by ``btN() {`` of the same byte length."""
+    titles: dict[str, str] = {}
+    if b"@test" not in data:
+        return data, titles
     tree = _parse("bash", data)
     out = bytearray(data)
-    titles: dict[str, str] = {}
-    stack = [tree.root_node]
-    headers = []
-    while stack:
-        node = stack.pop()
-        if node.type == "command" and _text(node.child_by_field_name("name")) == "@test":
-            headers.append(node)
-        stack.extend(node.children)
+    headers = [caps["bats.test"][0] for _, caps in _matches("bats", tree)]
     for number, node in enumerate(sorted(headers, key=lambda n: n.start_byte)):
         args = node.children_by_field_name("argument")
         brace = next((a for a in args if _text(a) == "{"), None)

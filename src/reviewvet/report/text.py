@@ -36,6 +36,8 @@ def describe_quote(q: QuoteCheck) -> str:
     text = QUOTE_TEMPLATES[q.status].format(span=q.span.text() if q.span else "?", similarity=similarity)
     if q.status in ("unknown", "not-checked", "no-file") and q.reason:
         text += f": {q.reason}"
+    if q.symbol:
+        text += f", in {q.symbol}"
     return text
 
 
