@@ -72,7 +72,7 @@ class ParsedFile:
         return ParsedFile(
             path=path, language=language, package=package,
             definitions=tuple(Definition(*d) for d in definitions),
-            calls=tuple(Call(*c[:6], candidates=tuple(c[6])) for c in calls),
+            calls=tuple(Call(c[0], c[1], c[2], c[3], c[4], c[5], tuple(c[6])) for c in calls),
             imports=tuple((a, b) for a, b in imports),
             errors=tuple((a, b) for a, b in errors),
             skipped=skipped,
