@@ -16,7 +16,10 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reviewvet.pipeline import VerifyOptions
 
 
 def add_bench_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -153,13 +156,16 @@ def format_index_figures(f: dict[str, Any]) -> str:
 
 def bench_verify(dest: Path, files: int, findings: int, runs: int, keep: bool = False) -> dict[str, Any]:
     from reviewvet.bench.synth import generate_repo, generate_review
+    from reviewvet.pipeline import VerifyOptions
 
     repo = generate_repo(dest, files)
     review_text = generate_review(repo, findings)
     if keep:
         dest.with_name(dest.name + "-review.md").write_text(review_text, encoding="utf-8")
-    cold = _one_run(repo.path, review_text)
-    warm = [_one_run(repo.path, review_text) for _ in range(runs)]
+    with tempfile.TemporaryDirectory(prefix="reviewvet-bench-cache-") as cache:
+        options = VerifyOptions(head="pr", base="main", cache_dir=Path(cache))
+        cold = _one_run(repo.path, review_text, options)
+        warm = [_one_run(repo.path, review_text, options) for _ in range(runs)]
     memory = _peak_memory(repo.path, review_text)
     median = {stage: statistics.median(r[stage] for r in warm) for stage in warm[0] if stage != "flags"}
     return {
@@ -173,14 +179,14 @@ def bench_verify(dest: Path, files: int, findings: int, runs: int, keep: bool = 
     }
 
 
-def _one_run(repo: Path, review_text: str) -> dict[str, Any]:
+def _one_run(repo: Path, review_text: str, options: VerifyOptions) -> dict[str, Any]:
     from reviewvet.ingest.parse import parse_review
-    from reviewvet.pipeline import VerifyOptions, verify
+    from reviewvet.pipeline import verify
 
     started = time.perf_counter()
     review = parse_review(review_text, "bench.md")
     ingest = time.perf_counter() - started
-    result = verify(review, repo, VerifyOptions(head="pr", base="main"))
+    result = verify(review, repo, options)
     total = time.perf_counter() - started
     stages = dict(result.timings)
     flags: dict[str, int] = {}
