@@ -79,7 +79,8 @@ def run_index(args: argparse.Namespace) -> int:
     for path, pf in sorted(idx.files.items()):
         if pf.errors:
             regions = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in pf.errors[:5])
-            print(f"parse errors in {path} at lines {regions} (symbols outside them are kept)")
+            kept = "symbols outside them are kept" if pf.definitions else "no symbols could be read from it"
+            print(f"parse errors in {path} at lines {regions} ({kept})")
     for note in idx.notes:
         print(f"note: {note}")
     return 0

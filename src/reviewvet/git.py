@@ -161,6 +161,39 @@ class Git:
         ).stdout.decode("utf-8", "replace")
         return [line for line in out.splitlines() if line]
 
+    def blame(
+        self, rev: str, path: str, ranges: list[tuple[int, int]], *, options: tuple[str, ...] = ("-w", "-M", "-C"),
+        full_history: bool = False,
+    ) -> tuple[list[BlameLine], dict[str, CommitInfo]]:
+        """Blame only ``ranges`` of ``path`` at ``rev`` (a commit id or ``base..head`` of commit ids).
+
+        git blame takes no ``--end-of-options``; ``rev`` is always built from resolved commit ids
+        and the path comes after ``--``, so nothing from input can be read as an option.
+        """
+        if not all(c in "0123456789abcdef." for c in rev):
+            raise GitError(f"blame needs resolved commit ids, not {rev!r}")
+        args = ["blame", "--porcelain", *options, *(["--root"] if full_history else [])]
+        for start, end in ranges:
+            args += ["-L", f"{start},{end}"]
+        out = self._run([*args, rev, "--", path], check=False)
+        if out.returncode != 0:
+            raise GitError(f"git blame {path!r} failed: {out.stderr.decode('utf-8', 'replace').strip()}")
+        return parse_blame(out.stdout.decode("utf-8", "replace"))
+
+    def changed_lines(self, base: str, head: str) -> dict[str, list[tuple[int, int]]]:
+        """The lines each file changed between two commits (one ``git diff -U0``), head side."""
+        out = self._run(["diff", "-U0", "--no-color", "--no-ext-diff", "-M", "--end-of-options", base, head])
+        return parse_diff_hunks(out.stdout.decode("utf-8", "replace"))
+
+    def shallow_boundaries(self) -> set[str]:
+        """The commits at which a shallow clone's history is cut (empty for a full clone)."""
+        path = self.output(["rev-parse", "--git-path", "shallow"]).strip()
+        shallow = Path(path) if Path(path).is_absolute() else self.repo / path
+        try:
+            return set(shallow.read_text().split())
+        except OSError:
+            return set()
+
     def independent(self, shas: list[str]) -> list[str]:
         """The commits of ``shas`` that no other one of them descends from (one process)."""
         out = self._run(["merge-base", "--independent", "--end-of-options", *shas], check=False)
@@ -199,6 +232,67 @@ class Git:
             blobs[oid] = out[pos:pos + size]
             pos += size + 1
         return blobs
+
+
+@dataclass(frozen=True)
+class BlameLine:
+    """Who last changed line ``line`` of the blamed file: ``sha``, as line ``orig_line`` of ``path``."""
+
+    line: int
+    sha: str
+    orig_line: int
+    path: str
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    author: str
+    time: int
+    summary: str
+    boundary: bool
+
+
+def parse_blame(text: str) -> tuple[list[BlameLine], dict[str, CommitInfo]]:
+    """``git blame --porcelain`` output as lines and the commits they name."""
+    lines: list[BlameLine] = []
+    commits: dict[str, CommitInfo] = {}
+    fields: dict[str, dict[str, str]] = {}
+    current: list[str] = []
+    for raw in text.split("\n"):
+        if raw.startswith("\t"):
+            sha, orig, final = current[0], int(current[1]), int(current[2])
+            info = fields.setdefault(sha, {})
+            lines.append(BlameLine(final, sha, orig, info.get("filename", "")))
+            continue
+        parts = raw.split(" ")
+        if len(parts[0]) == 40 and len(parts) >= 3 and parts[1].isdigit():
+            current = parts
+            fields.setdefault(parts[0], {})
+        elif current and raw:
+            key, _, value = raw.partition(" ")
+            fields[current[0]][key] = value
+    for sha, info in fields.items():
+        commits[sha] = CommitInfo(sha, info.get("author", ""), int(info.get("author-time", "0") or 0),
+                                  info.get("summary", ""), "boundary" in info)
+    return lines, commits
+
+
+def parse_diff_hunks(text: str) -> dict[str, list[tuple[int, int]]]:
+    """``git diff -U0`` as the changed line ranges of each file on the new side."""
+    changed: dict[str, list[tuple[int, int]]] = {}
+    path = None
+    for line in text.split("\n"):
+        if line.startswith("+++ "):
+            target = line[4:]
+            path = target[2:] if target.startswith("b/") else None
+        elif line.startswith("@@") and path is not None:
+            new = line.split(" ")[2]  # +start[,count]
+            start, _, count = new[1:].partition(",")
+            length = int(count) if count else 1
+            first = int(start)
+            changed.setdefault(path, []).append((first, first + max(length, 1) - 1) if length else (first, first))
+    return changed
 
 
 def _size(raw: bytes) -> int:

@@ -67,6 +67,8 @@ def verify(review: Review, repo: Path, options: VerifyOptions = VerifyOptions())
     ctx.prefetch([ref.path for f in findings for ref in f.references if ref.path])
     try:
         verdicts = tuple(check_finding(ctx, f) for f in findings)
+        if options.checks.provenance:
+            verdicts = add_provenance(ctx, revisions, verdicts)
     finally:
         if cache is not None:
             cache.close()
@@ -90,5 +92,32 @@ def _with_enclosing_symbol(ctx: CheckContext, quote: QuoteCheck) -> QuoteCheck:
     if quote.span is None or quote.status in ("near-miss", "absent", "no-file", "unknown", "not-checked"):
         return quote
     index = ctx.base_index() if quote.span.side == "base" else ctx.head_index()
-    symbol = index.table.enclosing(quote.span.path, quote.span.start) if index is not None else None
+    symbol = index.table.enclosing(quote.span.path, quote.span.start, quote.span.end) if index is not None else None
     return replace(quote, symbol=symbol.id) if symbol else quote
+
+
+def add_provenance(ctx: CheckContext, revisions: Revisions, verdicts: tuple[FindingVerdict, ...]
+                   ) -> tuple[FindingVerdict, ...]:
+    """Blame every claim of every finding in one batch, then classify each finding."""
+    from reviewvet.checks.provenance import BlameEngine, classify, claims_of, summarise, widen
+
+    if revisions.merge_base is None:
+        reason = "no merge base: " + "; ".join(revisions.notes) if revisions.notes else "no merge base"
+        return tuple(replace(v, provenance=summarise(v.finding, [], reason)) for v in verdicts)
+    engine = BlameEngine(ctx.head.git, revisions.merge_base, revisions.head, ctx.options.blame_options)
+    claims = {v.finding.key: claims_of(v.finding, list(v.quotes), list(v.lines), list(v.symbols)) for v in verdicts}
+    wanted: dict[str, set[int]] = {}
+    for found in claims.values():
+        for c in found:
+            if not c.removed:
+                wanted.setdefault(c.path, set()).update(range(c.start, c.end + 1))
+    engine.run(wanted)
+    changed = ctx.head.git.changed_lines(revisions.merge_base, revisions.head)
+    out = []
+    for v in verdicts:
+        classified = [widen(ctx, engine, classify(ctx, engine, c), changed) if ctx.options.symbols
+                      else classify(ctx, engine, c) for c in claims[v.finding.key]]
+        provenance = summarise(v.finding, classified)
+        flags = v.flags + (("mislabelled-provenance",) if provenance.agreement == "mislabelled" else ())
+        out.append(replace(v, provenance=provenance, flags=flags))
+    return tuple(out)

@@ -185,7 +185,7 @@ def generate_review(repo: SynthRepo, findings: int, seed: int = 11) -> str:
                                                                else unit.path[-3:]]
         agent = "Claude Opus 4.7" if i % 2 else "Codex GPT 5.4"
         out += [f"I{i + 1}. **Generated finding {i + 1} ({variant})** — `{path}:{start}-{start + len(quote) - 1}` "
-                f"[{agent}]", "", f"```{language}", *quote, "```", "", "*(important, regression — generated.)*", ""]
+                f"[{agent}]", "", f"```{language}", *quote, "```", "", "*(important, enhancement — generated.)*", ""]
     return "\n".join(out) + "\n"
 
 

@@ -19,6 +19,8 @@ class CheckOptions:
     max_drift: int = 5
     min_global_chars: int = 20
     symbols: bool = True
+    provenance: bool = True
+    blame_options: tuple[str, ...] = ("-w", "-M", "-C")
 
 
 @dataclass
@@ -33,6 +35,7 @@ class CheckContext:
     _repo_index: dict[str, RepoIndex] = field(default_factory=dict)
     _words: dict[str, set[str]] = field(default_factory=dict)
     _external: set[str] | None = None
+    _shallow: set[str] | None = None
 
     def resolve(self, claimed: str) -> PathResolution:
         if claimed not in self._resolved:
@@ -101,3 +104,8 @@ class CheckContext:
         if self._external is None:
             self._external = external_packages(self.head_index())
         return self._external
+
+    def shallow_boundaries(self) -> set[str]:
+        if self._shallow is None:
+            self._shallow = self.head.git.shallow_boundaries()
+        return self._shallow

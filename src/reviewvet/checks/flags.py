@@ -16,6 +16,7 @@ FLAGS = {
     "line-drift": "a line claim is off by a few lines",
     "stale-lines": "a line claim matches the merge base, not head",
     "hallucinated-symbol": "a named identifier appears in no file at head or at the merge base",
+    "mislabelled-provenance": "labelled regression while blame says the code predates the merge base, or the reverse",
     "unknown": "a check could not decide (the reason is given)",
 }
 

@@ -64,9 +64,9 @@ def check_reference(ctx: CheckContext, finding: Finding, ref: Reference, located
         s for s in spans if s.overlaps(ref.start, ref.end)]
     if inside:
         best = min(inside, key=lambda s: s.end - s.start)
-        if (best.start, best.end) == (ref.start, ref.end):
-            return LineCheck(ref, "exact", resolution.path, best, 0, "symbol")
         basis = "symbol" if best.side == "definition" else "identifier"
+        if (best.start, best.end) == (ref.start, ref.end):
+            return LineCheck(ref, "exact", resolution.path, best, 0, basis)
         return LineCheck(ref, "contained", resolution.path, best, ref.start - best.start, basis,
                          "the claimed lines lie in a named symbol" if basis == "symbol"
                          else "a named identifier is within the claimed lines")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reviewvet.checks.matching import Difference
+from reviewvet.checks.provenance import FindingProvenance
 from reviewvet.ingest.model import Finding, Reference
 from reviewvet.resolve.snapshot import PathResolution
 
@@ -93,6 +94,7 @@ class FindingVerdict:
     lines: tuple[LineCheck, ...]
     flags: tuple[str, ...]
     symbols: tuple[SymbolCheck, ...] = ()
+    provenance: FindingProvenance | None = None
 
     @property
     def status(self) -> str:

@@ -122,6 +122,10 @@ def index_revision(
         files[entry.path] = _repath(pf, entry.path) if pf is not None else fresh[entry.path]
     for path, why in skipped.items():
         files[path] = ParsedFile(path, language_of(path) or "", skipped=why)
+    for path, pf in sorted(files.items()):
+        if pf.skipped and path not in skipped:
+            skipped[path] = pf.skipped
+            notes.append(f"skipped {path!r}: {pf.skipped}")
     go_modules = {posixpath.dirname(m.path): _module_path(blobs.get(m.oid, b"")) for m in mods}
     seconds = time.perf_counter() - started
     stats = IndexStats(
@@ -199,7 +203,7 @@ def place_symbols(files: dict[str, ParsedFile], modules: dict[str, str]) -> list
                 ident = f"{ident}@{path}"
             seen.add(ident)
             symbols.append(Symbol(ident, d.kind, d.name, d.local, pf.language, path, d.start, d.end, package,
-                                  d.receiver))
+                                  d.receiver, pf.package if pf.language == "go" else ""))
     return symbols
 
 

@@ -97,6 +97,7 @@ class Symbol:
     end: int
     package: str = ""
     receiver: str = ""
+    package_name: str = ""  # Go: the package clause, which may differ from the folder name
 
     def contains(self, line: int) -> bool:
         return self.start <= line <= self.end

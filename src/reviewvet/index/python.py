@@ -4,6 +4,7 @@ with the qualified names libcst resolves through the module's imports."""
 from __future__ import annotations
 
 import builtins
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -25,15 +26,52 @@ def parse_python(path: str, data: bytes) -> ParsedFile:
     import libcst as cst
     from libcst.metadata import MetadataWrapper
 
+    module = module_name(path)
+    if _nesting(data) > MAX_NESTING:
+        return ParsedFile(path, "python", module, skipped=f"brackets nest deeper than {MAX_NESTING} levels")
     try:
-        module = cst.parse_module(data)
+        tree = cst.parse_module(data)
+        visitor = _visitor_class()()
+        MetadataWrapper(tree, unsafe_skip_copy=True).visit(visitor)
     except cst.ParserSyntaxError as exc:
-        return ParsedFile(path, "python", module_name(path), errors=((exc.raw_line, exc.raw_line),))
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    visitor = _visitor_class()()
-    wrapper.visit(visitor)
-    return ParsedFile(path, "python", module_name(path), tuple(visitor.definitions), tuple(visitor.calls),
+        line = _syntax_error_line(data) or exc.raw_line
+        return ParsedFile(path, "python", module, errors=((line, line),))
+    except (SyntaxError, UnicodeDecodeError, RecursionError, ValueError) as exc:
+        return ParsedFile(path, "python", module, skipped=f"not parsed: {type(exc).__name__}: {exc}")
+    return ParsedFile(path, "python", module, tuple(visitor.definitions), tuple(visitor.calls),
                       tuple(visitor.imports))
+
+
+MAX_NESTING = 100
+
+
+_STRINGS_AND_COMMENTS = re.compile(
+    rb'(?s)""".*?"""|\'\'\'.*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|#[^\n]*'
+)
+
+
+def _nesting(data: bytes) -> int:
+    """The deepest bracket nesting outside strings and comments: libcst's native parser
+    overflows its stack on absurd nesting, which would kill the whole process."""
+    depth = deepest = 0
+    for byte in _STRINGS_AND_COMMENTS.sub(b"", data):
+        if byte in b"([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in b")]}":
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def _syntax_error_line(data: bytes) -> int | None:
+    """Python's own compiler points at the broken line more precisely than libcst does."""
+    try:
+        compile(data, "<file>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return exc.lineno
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return None
 
 
 @lru_cache(maxsize=1)

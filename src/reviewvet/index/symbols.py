@@ -35,10 +35,18 @@ class SymbolTable:
         narrowed = [s for s in named if _qualifies(s, qualifier)]
         return narrowed
 
-    def enclosing(self, path: str, line: int) -> Symbol | None:
-        """The innermost symbol of ``path`` whose lines contain ``line`` (types and values too)."""
-        around = [s for s in self.by_path.get(path, []) if s.contains(line)]
-        return min(around, key=lambda s: s.end - s.start) if around else None
+    def enclosing(self, path: str, line: int, end: int | None = None) -> Symbol | None:
+        """The innermost symbol of ``path`` around ``line`` (or around most of ``line``..``end``:
+        a quote that opens with a doc comment still belongs to the function below it)."""
+        last = end if end is not None else line
+        overlapping = [s for s in self.by_path.get(path, []) if s.start <= last and line <= s.end]
+        if not overlapping:
+            return None
+
+        def covered(s: Symbol) -> int:
+            return min(s.end, last) - max(s.start, line) + 1
+
+        return max(overlapping, key=lambda s: (covered(s), -(s.end - s.start)))
 
     def in_file(self, path: str) -> list[Symbol]:
         return list(self.by_path.get(path, []))
@@ -50,7 +58,8 @@ def _qualifies(symbol: Symbol, qualifier: str) -> bool:
     if symbol.receiver and symbol.receiver.lstrip("*") == last:
         return True
     if symbol.language == "go":
-        return posixpath.basename(symbol.package) == last or symbol.package.endswith("/" + qualifier)
+        return last in (symbol.package_name, posixpath.basename(symbol.package)) or symbol.package.endswith(
+            "/" + qualifier)
     if symbol.language == "python":
         owner = f"{symbol.package}.{symbol.local}".rsplit(".", 1)[0]
         return owner == qualifier or owner.endswith("." + qualifier)

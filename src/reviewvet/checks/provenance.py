@@ -1,0 +1,309 @@
+"""Provenance: is what a finding points at new in the pull request (regression) or older (gap)?
+
+For every claim (a located quote, or a line claim without one) the claimed lines are
+blamed — only those lines — with one bounded ``git blame MERGE_BASE..HEAD`` per file and
+all its ranges at once, run concurrently. Lines the bounded blame gives to the boundary
+commit predate the pull request; only those get a second, full-history blame, for the
+commit and date of their last change. ``-w -M -C`` is the default: re-indented, moved and
+copied lines keep their old commit (a correctness choice, tested).
+
+- regression: every blamed commit is in merge-base..head (named);
+- gap: every line predates the merge base (the newest old commit is named, with its date);
+- mixed: some of each (split by line);
+- removed-by-PR: the quote exists only at the merge base;
+- widened: a gap whose enclosing symbol has a caller or callee the pull request changed;
+- unknown: no merge base, a shallow clone cutting the history, lines blame cannot place.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from reviewvet.git import BlameLine, CommitInfo, Git
+
+if TYPE_CHECKING:
+    from reviewvet.checks.context import CheckContext
+    from reviewvet.checks.model import LineCheck, QuoteCheck, SymbolCheck
+    from reviewvet.ingest.model import Finding
+
+PROVENANCE_STATUSES = ("regression", "gap", "mixed", "removed-by-PR", "widened", "unknown")
+DEFAULT_BLAME_OPTIONS = ("-w", "-M", "-C")
+MAX_WORKERS = 4
+
+
+@dataclass(frozen=True)
+class CommitRef:
+    sha: str
+    date: str
+    summary: str
+
+    def short(self) -> str:
+        return f"{self.sha[:8]}, {self.date}"
+
+
+@dataclass(frozen=True)
+class Widening:
+    """A caller or callee of the claim's symbol that the pull request changed."""
+
+    symbol: str
+    relation: str
+    path: str
+    line: int
+    commits: tuple[CommitRef, ...]
+
+
+@dataclass(frozen=True)
+class BaseSymbol:
+    """The claim's enclosing symbol at the merge base: absent, unchanged or changed (with its diff)."""
+
+    status: str
+    symbol: str
+    diff: str = ""
+
+
+@dataclass(frozen=True)
+class ClaimProvenance:
+    path: str
+    start: int
+    end: int
+    source: str  # "quote" or "line claim" or "symbol"
+    status: str
+    pr_commits: tuple[CommitRef, ...] = ()
+    old_commits: tuple[CommitRef, ...] = ()
+    new_lines: tuple[int, ...] = ()
+    widened_by: tuple[Widening, ...] = ()
+    symbol: str = ""
+    base_symbol: BaseSymbol | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class FindingProvenance:
+    status: str
+    claimed: str | None
+    agreement: str  # agrees, mislabelled, no-label, unknown
+    claims: tuple[ClaimProvenance, ...]
+    reason: str = ""
+
+
+# -- the blame engine ------------------------------------------------------------------------
+
+
+class BlameEngine:
+    """Blames claimed ranges in bulk: bounded first, full history only for old lines."""
+
+    def __init__(self, git: Git, merge_base: str, head: str, options: tuple[str, ...] = DEFAULT_BLAME_OPTIONS):
+        self.git = git
+        self.merge_base = merge_base
+        self.head = head
+        self.options = options
+        self.lines: dict[tuple[str, int], BlameLine] = {}
+        self.commits: dict[str, CommitInfo] = {}  # from the bounded blame: ``boundary`` means "before the PR"
+        self.old: dict[tuple[str, int], BlameLine] = {}
+        self.old_commits: dict[str, CommitInfo] = {}  # from the full-history blame of the old lines
+        self.failures: dict[str, str] = {}
+
+    def run(self, wanted: dict[str, set[int]]) -> None:
+        todo = {path: lines - {line for (p, line) in self.lines if p == path} for path, lines in wanted.items()}
+        todo = {p: ls for p, ls in todo.items() if ls}
+        for path, (lines, commits) in self._many(f"{self.merge_base}..{self.head}", todo, False):
+            self.commits.update(commits)
+            for bl in lines:
+                self.lines[(path, bl.line)] = bl
+        boundary: dict[str, set[int]] = defaultdict(set)
+        for (path, line), bl in self.lines.items():
+            if self.commits[bl.sha].boundary and (path, line) not in self.old:
+                boundary[path].add(line)
+        for path, (lines, commits) in self._many(self.head, dict(boundary), True):
+            self.old_commits.update(commits)
+            for bl in lines:
+                self.old[(path, bl.line)] = bl
+
+    def _many(self, rev: str, wanted: dict[str, set[int]], full: bool):  # type: ignore[no-untyped-def]
+        def one(path: str):  # type: ignore[no-untyped-def]
+            try:
+                return path, self.git.blame(rev, path, ranges(wanted[path]), options=self.options,
+                                            full_history=full)
+            except Exception as exc:  # a file blame cannot read: recorded, reported as unknown
+                self.failures[path] = str(exc)
+                return path, ([], {})
+
+        if not wanted:
+            return []
+        with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(wanted))) as pool:
+            return list(pool.map(one, sorted(wanted)))
+
+
+def ranges(lines: set[int]) -> list[tuple[int, int]]:
+    """Sorted line numbers as the fewest ``start,end`` ranges."""
+    out: list[tuple[int, int]] = []
+    for line in sorted(lines):
+        if out and line == out[-1][1] + 1:
+            out[-1] = (out[-1][0], line)
+        else:
+            out.append((line, line))
+    return out
+
+
+def commit_ref(info: CommitInfo) -> CommitRef:
+    date = datetime.datetime.fromtimestamp(info.time, tz=datetime.timezone.utc).date().isoformat()
+    return CommitRef(info.sha, date, info.summary)
+
+
+# -- classifying claims ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    path: str
+    start: int
+    end: int
+    source: str
+    removed: bool = False
+
+
+def claims_of(finding: Finding, quotes: list[QuoteCheck], lines: list[LineCheck],
+              symbols: list[SymbolCheck]) -> list[Claim]:
+    """What a finding points at: located quotes, line claims not covered by one, else named symbols."""
+    claims: list[Claim] = []
+    for q in quotes:
+        if q.span is None or q.status in ("near-miss", "absent", "no-file", "unknown", "not-checked"):
+            continue
+        claims.append(Claim(q.span.path, q.span.start, q.span.end, "quote", removed=q.span.side == "base"))
+    for c in lines:
+        if c.status in ("exact", "contained", "drifted", "unverified", "stale") and c.path and c.basis != "quote":
+            ref = c.reference
+            if ref.start is not None and ref.end is not None:
+                claims.append(Claim(c.path, ref.start, ref.end, "line claim"))
+    if not claims:
+        for s in symbols:
+            if s.status in ("found", "ambiguous") and len(s.locations) == 1:
+                loc = s.locations[0]
+                claims.append(Claim(loc.path, loc.start, loc.end, "symbol"))
+    return claims
+
+
+def classify(ctx: CheckContext, engine: BlameEngine, claim: Claim) -> ClaimProvenance:
+    if claim.removed:
+        return ClaimProvenance(claim.path, claim.start, claim.end, claim.source, "removed-by-PR",
+                               reason="the quoted code exists only at the merge base")
+    if claim.path in engine.failures:
+        return ClaimProvenance(claim.path, claim.start, claim.end, claim.source, "unknown",
+                               reason=engine.failures[claim.path])
+    blamed = [engine.lines.get((claim.path, n)) for n in range(claim.start, claim.end + 1)]
+    if any(b is None for b in blamed):
+        return ClaimProvenance(claim.path, claim.start, claim.end, claim.source, "unknown",
+                               reason="blame could not place every claimed line (past the end of the file?)")
+    new = [b for b in blamed if b is not None and not engine.commits[b.sha].boundary]
+    old_lines = [engine.old.get((claim.path, b.line)) for b in blamed if b is not None and b not in new]
+    shallow = ctx.shallow_boundaries()
+    if any(o is None or o.sha in shallow or set(o.sha) == {"0"} for o in old_lines):
+        return ClaimProvenance(claim.path, claim.start, claim.end, claim.source, "unknown",
+                               reason="the history before the merge base is cut (shallow clone) or incomplete")
+    pr = _refs(engine.commits, {b.sha for b in new})
+    old = _refs(engine.old_commits, {o.sha for o in old_lines if o is not None})
+    newest_old = tuple(sorted(old, key=lambda c: (c.date, c.sha), reverse=True)[:1])
+    status = "regression" if not old_lines else "gap" if not new else "mixed"
+    symbol, base_symbol = _symbol_states(ctx, claim)
+    return ClaimProvenance(claim.path, claim.start, claim.end, claim.source, status, pr, newest_old,
+                           tuple(b.line for b in new), (), symbol, base_symbol)
+
+
+def _refs(commits: dict[str, CommitInfo], shas: set[str]) -> tuple[CommitRef, ...]:
+    return tuple(sorted((commit_ref(commits[s]) for s in shas), key=lambda c: (c.date, c.sha)))
+
+
+def _symbol_states(ctx: CheckContext, claim: Claim) -> tuple[str, BaseSymbol | None]:
+    """The innermost symbol around the claim at head, and what it was at the merge base."""
+    from reviewvet.resolve.snapshot import FileText
+
+    head = ctx.head_index().table.enclosing(claim.path, claim.start, claim.end)
+    base_index = ctx.base_index()
+    if head is None or base_index is None or ctx.base is None:
+        return (head.id if head else ""), None
+    old = next((s for s in base_index.symbols if s.id == head.id), None)
+    if old is None:
+        old = next((s for s in base_index.symbols if s.local == head.local and s.language == head.language
+                    and (s.package == head.package or s.path == head.path)), None)
+    if old is None:
+        return head.id, BaseSymbol("absent", head.id)
+    new_text, old_text = ctx.head.file(head.path), ctx.base.file(old.path)
+    if not isinstance(new_text, FileText) or not isinstance(old_text, FileText):
+        return head.id, None
+    a = list(old_text.lines[old.start - 1:old.end])
+    b = list(new_text.lines[head.start - 1:head.end])
+    if a == b:
+        return head.id, BaseSymbol("unchanged", old.id)
+    diff = "\n".join(difflib.unified_diff(a, b, f"{old.path}@merge-base", f"{head.path}@head", n=1, lineterm=""))
+    return head.id, BaseSymbol("changed", old.id, diff)
+
+
+def widen(ctx: CheckContext, engine: BlameEngine, prov: ClaimProvenance,
+          changed: dict[str, list[tuple[int, int]]]) -> ClaimProvenance:
+    """A gap becomes ``widened`` when a caller or callee of its symbol was changed by the PR."""
+    from dataclasses import replace
+
+    if prov.status != "gap" or not prov.symbol:
+        return prov
+    graph = ctx.head_index().graph
+    if prov.symbol not in graph:
+        return prov
+    neighbours = [(n, "caller") for n in graph.predecessors(prov.symbol)]
+    neighbours += [(n, "callee") for n in graph.successors(prov.symbol)]
+    found: list[tuple[str, str, str, list[int]]] = []
+    for node, relation in neighbours:
+        data = graph.nodes[node]
+        if data.get("kind") in ("external", "main") or node == prov.symbol:
+            continue
+        touched = [line for a, b in changed.get(data["path"], []) for line in range(a, b + 1)
+                   if data["start"] <= line <= data["end"]]
+        if touched:
+            found.append((node, relation, data["path"], touched))
+    if not found:
+        return prov
+    engine.run({path: set(lines) for _, _, path, lines in found})
+    widenings = tuple(
+        Widening(node, relation, path, lines[0],
+                 _refs(engine.commits, {bl.sha for line in lines if (bl := engine.lines.get((path, line))) is not None
+                                and not engine.commits[bl.sha].boundary}))
+        for node, relation, path, lines in found
+    )
+    return replace(prov, status="widened", widened_by=widenings)
+
+
+def summarise(finding: Finding, claims: list[ClaimProvenance], reason: str = "") -> FindingProvenance:
+    """One status for the finding, compared with the label the review gave it.
+
+    Code the PR removed counts as new (a regression of what was there). A ``regression``
+    label on claims that are partly new, or a ``gap`` label on them, is ``partial``.
+    """
+    statuses = {c.status for c in claims}
+    if not claims:
+        status, reason = "unknown", reason or "nothing located to blame"
+    elif "unknown" in statuses:
+        status, reason = "unknown", next(c.reason for c in claims if c.status == "unknown")
+    elif statuses <= {"regression", "removed-by-PR"}:
+        status = "regression" if "regression" in statuses else "removed-by-PR"
+    elif statuses <= {"gap", "widened"}:
+        status = "widened" if "widened" in statuses else "gap"
+    else:
+        status = "mixed"
+    claimed = finding.label if finding.label in ("regression", "gap") else None
+    new = status in ("regression", "removed-by-PR")
+    old = status in ("gap", "widened")
+    if claimed is None:
+        agreement = "no-label"
+    elif status == "unknown":
+        agreement = "unknown"
+    elif status == "mixed":
+        agreement = "partial"
+    elif (claimed == "regression" and new) or (claimed == "gap" and old):
+        agreement = "agrees"
+    else:
+        agreement = "mislabelled"
+    return FindingProvenance(status, claimed, agreement, tuple(claims), reason)
