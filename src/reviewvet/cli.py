@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="similarity (0-1) above which an absent quote is reported as a near miss")
     verify.add_argument("--max-drift", type=int, default=5, metavar="N",
                         help="line claims off by at most N lines are 'drifted', further off 'wrong'")
+    verify.add_argument("--no-provenance", action="store_true",
+                        help="skip git blame: no regression/gap provenance")
+    verify.add_argument("--no-ignore-whitespace", action="store_true", help="do not pass -w to git blame")
+    verify.add_argument("--no-move-detection", action="store_true", help="do not pass -M -C to git blame")
     verify.add_argument("--no-symbols", action="store_true",
                         help="skip the parser layer: no symbol checks, no enclosing symbols")
     verify.add_argument("--no-cache", action="store_true", help="parse every file, ignoring the parse cache")
@@ -71,8 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(run=run_verify)
 
     from reviewvet.bench import add_bench_parser
+    from reviewvet.cli_blame import add_blame_parser
     from reviewvet.cli_index import add_index_parsers
 
+    add_blame_parser(sub)
     add_index_parsers(sub)
     add_bench_parser(sub)
     return parser
@@ -81,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run_verify(args: argparse.Namespace) -> int:
     from reviewvet.checks.context import CheckOptions
     from reviewvet.checks.flags import FLAGS
+    from reviewvet.cli_blame import blame_options
     from reviewvet.pipeline import VerifyOptions, load_review, verify
 
     unknown = [f for f in args.fail_on if f not in FLAGS and f != "any"]
@@ -95,7 +102,8 @@ def run_verify(args: argparse.Namespace) -> int:
     options = VerifyOptions(
         head=args.head, base=args.base, merge_base=args.merge_base, include_agents=not args.consolidated_only,
         checks=CheckOptions(near_miss_threshold=args.near_miss, max_drift=args.max_drift,
-                            symbols=not args.no_symbols),
+                            symbols=not args.no_symbols, provenance=not args.no_provenance,
+                            blame_options=blame_options(args)),
         cache_dir=args.cache_dir, use_cache=not args.no_cache,
     )
     result = verify(review, args.repo, options)

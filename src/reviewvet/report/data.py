@@ -73,6 +73,7 @@ def finding_data(fv: FindingVerdict) -> dict[str, Any]:
         "quotes": [quote_data(q) for q in fv.quotes],
         "lines": [line_data(c) for c in fv.lines],
         "symbols": [asdict(c) for c in fv.symbols],
+        "provenance": asdict(fv.provenance) if fv.provenance else None,
     }
 
 
@@ -99,5 +100,7 @@ def summary_data(v: Verification) -> dict[str, Any]:
         "quotes": dict(Counter(q.status for fv in verdicts for q in fv.quotes)),
         "lines": dict(Counter(c.status for fv in verdicts for c in fv.lines)),
         "symbols": dict(Counter(c.status for fv in verdicts for c in fv.symbols)),
+        "provenance": dict(Counter(fv.provenance.status for fv in verdicts if fv.provenance)),
+        "labels": dict(Counter(fv.provenance.agreement for fv in verdicts if fv.provenance)),
         "warnings": len(v.review.warnings),
     }

@@ -6,8 +6,10 @@ from reviewvet.checks.model import FindingVerdict
 from reviewvet.pipeline import Verification
 from reviewvet.report.data import summary_data
 from reviewvet.report.text import (
+    describe_claim_provenance,
     describe_differences,
     describe_line,
+    describe_provenance,
     describe_quote,
     describe_symbols,
     severity_tag,
@@ -61,6 +63,9 @@ def _finding(fv: FindingVerdict) -> list[str]:
     for c in fv.lines:
         out.append(f"- `{c.reference.written}`: {_escape(describe_line(c))}")
     out += [f"- {_escape(text)}" for text in describe_symbols(fv.symbols)]
+    if fv.provenance is not None and fv.provenance.claims:
+        out.append(f"- {_escape(describe_provenance(fv.provenance))}")
+        out += [f"  - {_escape(describe_claim_provenance(c))}" for c in fv.provenance.claims]
     for p in fv.paths:
         if p.status != "exact":
             out.append(f"- path `{p.claimed}`: {p.status}" + (f" — {_escape(p.reason)}" if p.reason else ""))

@@ -8,8 +8,10 @@ from reviewvet.checks.model import FindingVerdict
 from reviewvet.pipeline import Verification
 from reviewvet.report.data import summary_data
 from reviewvet.report.text import (
+    describe_claim_provenance,
     describe_differences,
     describe_line,
+    describe_provenance,
     describe_quote,
     describe_symbols,
     severity_tag,
@@ -85,6 +87,10 @@ def _finding(console, fv: FindingVerdict, escape) -> None:  # type: ignore[no-un
                       f"{escape(describe_line(c))}[/]")
     for text in describe_symbols(fv.symbols):
         console.print(f"          {escape(text)}")
+    if fv.provenance is not None and fv.provenance.claims:
+        console.print(f"          {escape(describe_provenance(fv.provenance))}")
+        for claim in fv.provenance.claims:
+            console.print(f"            {escape(describe_claim_provenance(claim))}")
     for p in fv.paths:
         if p.status not in ("exact",):
             console.print(f"          path {escape(p.claimed)}: {p.status} {escape(p.reason)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reviewvet.checks.model import LineCheck, QuoteCheck, SymbolCheck
+from reviewvet.checks.provenance import ClaimProvenance, FindingProvenance
 
 QUOTE_TEMPLATES = {
     "exact": "found verbatim at {span}",
@@ -84,3 +85,42 @@ def describe_symbols(checks: tuple[SymbolCheck, ...]) -> list[str]:
     if found:
         lines.insert(0, "symbols found: " + ", ".join(found))
     return lines
+
+
+def describe_claim_provenance(c: ClaimProvenance) -> str:
+    """``gap: pre-existing (776b8f77, 2026-02-26)`` in the way the seed reviews write it."""
+    where = f"{c.path}:{c.start}" + (f"-{c.end}" if c.end != c.start else "")
+    if c.status == "regression":
+        text = "regression: new in " + ", ".join(x.sha[:8] for x in c.pr_commits)
+    elif c.status in ("gap", "widened"):
+        text = f"{c.status}: pre-existing ({c.old_commits[0].short()})" if c.old_commits else c.status
+        if c.widened_by:
+            w = c.widened_by[0]
+            commits = ", ".join(x.sha[:8] for x in w.commits)
+            text += f", exposure widened: the PR changed its {w.relation} {w.symbol}" + (
+                f" in {commits}" if commits else "")
+    elif c.status == "mixed":
+        text = (f"mixed: lines {_runs(c.new_lines)} new in " + ", ".join(x.sha[:8] for x in c.pr_commits)
+                + (f"; the rest pre-existing ({c.old_commits[0].short()})" if c.old_commits else ""))
+    elif c.status == "removed-by-PR":
+        text = "removed by the PR (the quoted code exists only at the merge base)"
+    else:
+        text = f"unknown: {c.reason}"
+    if c.base_symbol is not None:
+        text += f"; at the merge base {c.base_symbol.symbol.rsplit('/', 1)[-1]} was {c.base_symbol.status}"
+    return f"{where} ({c.source}) {text}"
+
+
+def describe_provenance(p: FindingProvenance) -> str:
+    label = f"labelled {p.claimed}" if p.claimed else "no regression/gap label"
+    return f"provenance {p.status}; {label}: {p.agreement}"
+
+
+def _runs(lines: tuple[int, ...]) -> str:
+    out: list[str] = []
+    for line in lines:
+        if out and out[-1].split("-")[-1] == str(line - 1):
+            out[-1] = f"{out[-1].split('-')[0]}-{line}"
+        else:
+            out.append(str(line))
+    return ", ".join(out)
