@@ -39,7 +39,7 @@ def blame_options(args: argparse.Namespace) -> tuple[str, ...]:
 
 def run_blame(args: argparse.Namespace) -> int:
     from reviewvet.checks.context import CheckContext, CheckOptions
-    from reviewvet.checks.provenance import BlameEngine, classify, widen
+    from reviewvet.checks.provenance import BlameEngine, provenance_of
     from reviewvet.git import Git
     from reviewvet.resolve.revisions import resolve_revisions
     from reviewvet.resolve.snapshot import FileText, Snapshot
@@ -60,7 +60,7 @@ def run_blame(args: argparse.Namespace) -> int:
     engine = BlameEngine(git, revisions.merge_base, revisions.head, ctx.options.blame_options)
     engine.run({c.path: set(range(c.start, c.end + 1)) for c in claims})
     changed = git.changed_lines(revisions.merge_base, revisions.head)
-    results = [widen(ctx, engine, classify(ctx, engine, c), changed) for c in claims]
+    results = [group[0] for group in provenance_of(ctx, engine, [[c] for c in claims], changed)]
     if args.json:
         print(json.dumps({"head": revisions.head, "merge_base": revisions.merge_base,
                           "locations": [asdict(r) for r in results]}, indent=2, sort_keys=True))

@@ -99,24 +99,22 @@ def _with_enclosing_symbol(ctx: CheckContext, quote: QuoteCheck) -> QuoteCheck:
 def add_provenance(ctx: CheckContext, revisions: Revisions, verdicts: tuple[FindingVerdict, ...]
                    ) -> tuple[FindingVerdict, ...]:
     """Blame every claim of every finding in one batch, then classify each finding."""
-    from reviewvet.checks.provenance import BlameEngine, classify, claims_of, summarise, widen
+    from reviewvet.checks.provenance import BlameEngine, claims_of, provenance_of, summarise
 
     if revisions.merge_base is None:
         reason = "no merge base: " + "; ".join(revisions.notes) if revisions.notes else "no merge base"
         return tuple(replace(v, provenance=summarise(v.finding, [], reason)) for v in verdicts)
     engine = BlameEngine(ctx.head.git, revisions.merge_base, revisions.head, ctx.options.blame_options)
-    claims = {v.finding.key: claims_of(v.finding, list(v.quotes), list(v.lines), list(v.symbols)) for v in verdicts}
+    claims = [claims_of(v.finding, list(v.quotes), list(v.lines), list(v.symbols)) for v in verdicts]
     wanted: dict[str, set[int]] = {}
-    for found in claims.values():
-        for c in found:
+    for group in claims:
+        for c in group:
             if not c.removed:
                 wanted.setdefault(c.path, set()).update(range(c.start, c.end + 1))
     engine.run(wanted)
     changed = ctx.head.git.changed_lines(revisions.merge_base, revisions.head)
     out = []
-    for v in verdicts:
-        classified = [widen(ctx, engine, classify(ctx, engine, c), changed) if ctx.options.symbols
-                      else classify(ctx, engine, c) for c in claims[v.finding.key]]
+    for v, classified in zip(verdicts, provenance_of(ctx, engine, claims, changed), strict=True):
         provenance = summarise(v.finding, classified)
         flags = v.flags + (("mislabelled-provenance",) if provenance.agreement == "mislabelled" else ())
         out.append(replace(v, provenance=provenance, flags=flags))

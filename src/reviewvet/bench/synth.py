@@ -64,8 +64,12 @@ def _sh_file(rng: random.Random, n: int, stem: str, bats: bool) -> tuple[list[st
     return lines, spans
 
 
-def generate_repo(dest: Path, files: int, seed: int = 7, functions: int = 12) -> SynthRepo:
-    """A repository of ``files`` files on ``main`` and a ``pr`` branch of three commits."""
+def generate_repo(dest: Path, files: int, seed: int = 7, functions: int = 12, history: int = 0) -> SynthRepo:
+    """A repository of ``files`` files on ``main`` and a ``pr`` branch of three commits.
+
+    ``history`` more commits on ``main`` before the branch point each rewrite one line of one
+    Go file in place, so blame has a long history to walk.
+    """
     rng = random.Random(seed)
     dest.mkdir(parents=True, exist_ok=True)
     subprocess.run(["git", "init", "-q", "-b", "main", str(dest)], check=True,
@@ -84,9 +88,10 @@ def generate_repo(dest: Path, files: int, seed: int = 7, functions: int = 12) ->
         else:
             path = f"tests/suite{i}.bats"
             contents[path], spans[path] = _sh_file(rng, functions, f"suite{i}", bats=True)
-    base_contents = {p: list(c) for p, c in contents.items()}
+    initial = {p: list(c) for p, c in contents.items()}
+    old_changes = _history(rng, contents, history)
     pr_changes = _pr_changes(rng, contents, spans, repo)
-    stream = _fast_import_stream(base_contents, pr_changes)
+    stream = _fast_import_stream(initial, old_changes, pr_changes)
     subprocess.run(["git", "-C", str(dest), "fast-import", "--quiet"], input=stream, check=True, env=_env(),
                    capture_output=True)
     for path, lines in contents.items():
@@ -95,6 +100,19 @@ def generate_repo(dest: Path, files: int, seed: int = 7, functions: int = 12) ->
     repo.files = len(contents)
     repo.bytes = sum(len("\n".join(c)) + 1 for c in contents.values())
     return repo
+
+
+def _history(rng: random.Random, contents: dict[str, list[str]], count: int) -> list[dict[str, list[str]]]:
+    go_files = sorted(p for p in contents if p.endswith(".go"))
+    commits = []
+    for k in range(count):
+        path = rng.choice(go_files)
+        lines = contents[path]
+        mixes = [i for i, line in enumerate(lines) if "// mix" in line]
+        i = rng.choice(mixes)
+        lines[i] = lines[i].split("// mix")[0] + f"// mix, revision {k}"
+        commits.append({path: list(lines)})
+    return commits
 
 
 def _pr_changes(rng: random.Random, contents: dict[str, list[str]], spans: dict[str, list[tuple[int, int]]],
@@ -120,7 +138,9 @@ def _pr_changes(rng: random.Random, contents: dict[str, list[str]], spans: dict[
     return commits
 
 
-def _fast_import_stream(base: dict[str, list[str]], pr: list[dict[str, list[str]]]) -> bytes:
+def _fast_import_stream(
+    base: dict[str, list[str]], old: list[dict[str, list[str]]], pr: list[dict[str, list[str]]]
+) -> bytes:
     out: list[bytes] = []
     mark = 0
 
@@ -140,11 +160,14 @@ def _fast_import_stream(base: dict[str, list[str]], pr: list[dict[str, list[str]
             out.append(f"M 100644 inline {path}\ndata {len(data)}\n".encode() + data + b"\n")
         return me
 
-    root = commit("refs/heads/main", base, "import the generated tree", EPOCH, None)
-    tip = root
+    fork = commit("refs/heads/main", base, "import the generated tree", EPOCH, None)
+    for i, changed in enumerate(old):
+        fork = commit("refs/heads/main", changed, f"history {i + 1}", EPOCH + 60 * (i + 1), fork)
+    later = EPOCH + 60 * (len(old) + 1)
+    tip = fork
     for i, changed in enumerate(pr):
-        tip = commit("refs/heads/pr", changed, f"pr change {i + 1}", EPOCH + 3600 * (i + 1), tip)
-    commit("refs/heads/main", {"README.md": ["generated"]}, "main moves on", EPOCH + 3600 * 9, root)
+        tip = commit("refs/heads/pr", changed, f"pr change {i + 1}", later + 3600 * (i + 1), tip)
+    commit("refs/heads/main", {"README.md": ["generated"]}, "main moves on", later + 3600 * 9, fork)
     return b"".join(out)
 
 

@@ -243,20 +243,21 @@ def _symbol_states(ctx: CheckContext, claim: Claim) -> tuple[str, BaseSymbol | N
     return head.id, BaseSymbol("changed", old.id, diff)
 
 
-def widen(ctx: CheckContext, engine: BlameEngine, prov: ClaimProvenance,
-          changed: dict[str, list[tuple[int, int]]]) -> ClaimProvenance:
-    """A gap becomes ``widened`` when a caller or callee of its symbol was changed by the PR."""
-    from dataclasses import replace
+Touched = tuple[str, str, str, list[int]]  # (symbol id, "caller" or "callee", path, changed lines)
 
+
+def widening_candidates(ctx: CheckContext, prov: ClaimProvenance,
+                        changed: dict[str, list[tuple[int, int]]]) -> list[Touched]:
+    """Callers and callees of a gap's symbol whose lines the pull request changed."""
     if prov.status != "gap" or not prov.symbol:
-        return prov
+        return []
     graph = ctx.head_index().graph
     if prov.symbol not in graph:
-        return prov
+        return []
     neighbours = [(n, "caller") for n in graph.predecessors(prov.symbol)]
     neighbours += [(n, "callee") for n in graph.successors(prov.symbol)]
-    found: list[tuple[str, str, str, list[int]]] = []
-    for node, relation in neighbours:
+    found: list[Touched] = []
+    for node, relation in dict.fromkeys(neighbours):
         data = graph.nodes[node]
         if data.get("kind") in ("external", "main") or node == prov.symbol:
             continue
@@ -264,16 +265,44 @@ def widen(ctx: CheckContext, engine: BlameEngine, prov: ClaimProvenance,
                    if data["start"] <= line <= data["end"]]
         if touched:
             found.append((node, relation, data["path"], touched))
+    return found
+
+
+def widen(engine: BlameEngine, prov: ClaimProvenance, found: list[Touched]) -> ClaimProvenance:
+    """A gap becomes ``widened``, naming the changed callers and callees and the PR commits
+    that changed them (their lines must already be blamed by ``engine``)."""
+    from dataclasses import replace
+
     if not found:
         return prov
-    engine.run({path: set(lines) for _, _, path, lines in found})
     widenings = tuple(
         Widening(node, relation, path, lines[0],
                  _refs(engine.commits, {bl.sha for line in lines if (bl := engine.lines.get((path, line))) is not None
-                                and not engine.commits[bl.sha].boundary}))
+                                        and not engine.commits[bl.sha].boundary}))
         for node, relation, path, lines in found
     )
     return replace(prov, status="widened", widened_by=widenings)
+
+
+def provenance_of(ctx: CheckContext, engine: BlameEngine, claims: list[list[Claim]],
+                  changed: dict[str, list[tuple[int, int]]]) -> list[list[ClaimProvenance]]:
+    """Classify every claim, blaming the changed callers and callees of all gaps in one more batch."""
+    paths = sorted({c.path for group in claims for c in group})
+    ctx.head.load(paths)  # one bulk read per side for the symbol diffs, not one per file
+    if ctx.base is not None:
+        ctx.base.load(paths)
+    classified = [[classify(ctx, engine, c) for c in group] for group in claims]
+    if not ctx.options.symbols:
+        return classified
+    touched = [[widening_candidates(ctx, p, changed) for p in group] for group in classified]
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for group in touched:
+        for found in group:
+            for _, _, path, lines in found:
+                wanted[path].update(lines)
+    engine.run(dict(wanted))
+    return [[widen(engine, p, t) for p, t in zip(group, tgroup, strict=True)]
+            for group, tgroup in zip(classified, touched, strict=True)]
 
 
 def summarise(finding: Finding, claims: list[ClaimProvenance], reason: str = "") -> FindingProvenance:
