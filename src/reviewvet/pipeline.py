@@ -67,12 +67,14 @@ def verify(review: Review, repo: Path, options: VerifyOptions = VerifyOptions())
     ctx.prefetch([ref.path for f in findings for ref in f.references if ref.path])
     try:
         verdicts = tuple(check_finding(ctx, f) for f in findings)
+        timings.append(("checks", time.perf_counter() - started))
+        started = time.perf_counter()
         if options.checks.provenance:
             verdicts = add_provenance(ctx, revisions, verdicts)
+        timings.append(("provenance", time.perf_counter() - started))
     finally:
         if cache is not None:
             cache.close()
-    timings.append(("checks", time.perf_counter() - started))
     return Verification(review, revisions, verdicts, tuple(timings), git.process_seconds, git.process_count)
 
 

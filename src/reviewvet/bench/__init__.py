@@ -286,7 +286,8 @@ def _one_run(repo: Path, review_text: str, options: VerifyOptions) -> dict[str, 
     for v in result.verdicts:
         for flag in v.flags:
             flags[flag] = flags.get(flag, 0) + 1
-    return {"ingest": ingest, "resolve": stages["resolve"], "checks": stages["checks"], "total": total,
+    return {"ingest": ingest, "resolve": stages["resolve"], "checks": stages["checks"],
+            "provenance": stages["provenance"], "total": total,
             "git": result.git_seconds, "git_processes": result.git_processes, "flags": flags}
 
 
@@ -324,9 +325,10 @@ def format_figures(f: dict[str, Any]) -> str:
         f"review: {f['findings']} findings",
         f"{'stage':10} {'cold s':>9} {'warm s':>9} {'peak MiB':>9}",
     ]
-    for stage in ("ingest", "resolve", "checks"):
-        mib = f["peak_memory_bytes"][stage] / 2**20
-        lines.append(f"{stage:10} {cold[stage]:9.4f} {warm[stage]:9.4f} {mib:9.2f}")
+    for stage in ("ingest", "resolve", "checks", "provenance"):
+        peak = f["peak_memory_bytes"].get(stage)
+        mib = f"{peak / 2**20:9.2f}" if peak is not None else f"{'':9}"
+        lines.append(f"{stage:10} {cold[stage]:9.4f} {warm[stage]:9.4f} {mib}")
     lines.append(f"{'total':10} {cold['total']:9.4f} {warm['total']:9.4f}")
     lines.append(f"git processes: {warm['git_processes']} taking {warm['git']:.4f} s warm; "
                  f"total / git time = {f['warm_total_over_git']:.2f}")
