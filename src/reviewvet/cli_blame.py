@@ -58,7 +58,10 @@ def run_blame(args: argparse.Namespace) -> int:
         if claim.end > len(text.lines):
             raise UsageError(f"{claim.path}:{claim.start}-{claim.end} runs past the end ({len(text.lines)} lines)")
     engine = BlameEngine(git, revisions.merge_base, revisions.head, ctx.options.blame_options)
-    engine.run({c.path: set(range(c.start, c.end + 1)) for c in claims})
+    wanted: dict[str, set[int]] = {}
+    for c in claims:
+        wanted.setdefault(c.path, set()).update(range(c.start, c.end + 1))
+    engine.run(wanted)
     changed = git.changed_lines(revisions.merge_base, revisions.head)
     results = [group[0] for group in provenance_of(ctx, engine, [[c] for c in claims], changed)]
     if args.json:

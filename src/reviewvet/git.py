@@ -180,10 +180,14 @@ class Git:
             raise GitError(f"git blame {path!r} failed: {out.stderr.decode('utf-8', 'replace').strip()}")
         return parse_blame(out.stdout.decode("utf-8", "replace"))
 
-    def changed_lines(self, base: str, head: str) -> dict[str, list[tuple[int, int]]]:
-        """The lines each file changed between two commits (one ``git diff -U0``), head side."""
+    def changed_lines(self, base: str, head: str) -> dict[str, FileChange]:
+        """What each file changed between two commits (one ``git diff -U0``)."""
         out = self._run(["diff", "-U0", "--no-color", "--no-ext-diff", "-M", "--end-of-options", base, head])
         return parse_diff_hunks(out.stdout.decode("utf-8", "replace"))
+
+    def commits_touching(self, base: str, head: str, path: str) -> list[LogEntry]:
+        """Commits of ``base..head`` that changed ``path``, oldest first."""
+        return list(reversed(self._log([], [f"{base}..{head}", "--", path])))
 
     def shallow_boundaries(self) -> set[str]:
         """The commits at which a shallow clone's history is cut (empty for a full clone)."""
@@ -251,6 +255,17 @@ class CommitInfo:
     time: int
     summary: str
     boundary: bool
+    tz: str = "+0000"  # the author's own offset, so dates read as ``git log --date=short`` shows them
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """What a diff did to one file: lines added on the new side, lines deleted on the old side."""
+
+    path: str
+    old_path: str
+    added: tuple[tuple[int, int], ...]
+    deleted: tuple[tuple[int, int], ...]
 
 
 def parse_blame(text: str) -> tuple[list[BlameLine], dict[str, CommitInfo]]:
@@ -274,25 +289,39 @@ def parse_blame(text: str) -> tuple[list[BlameLine], dict[str, CommitInfo]]:
             fields[current[0]][key] = value
     for sha, info in fields.items():
         commits[sha] = CommitInfo(sha, info.get("author", ""), int(info.get("author-time", "0") or 0),
-                                  info.get("summary", ""), "boundary" in info)
+                                  info.get("summary", ""), "boundary" in info, info.get("author-tz", "+0000"))
     return lines, commits
 
 
-def parse_diff_hunks(text: str) -> dict[str, list[tuple[int, int]]]:
-    """``git diff -U0`` as the changed line ranges of each file on the new side."""
-    changed: dict[str, list[tuple[int, int]]] = {}
-    path = None
+def parse_diff_hunks(text: str) -> dict[str, FileChange]:
+    """``git diff -U0`` as, per file (new path), the added line ranges and the deleted ones."""
+    changes: dict[str, FileChange] = {}
+    old_path = new_path = None
+    added: list[tuple[int, int]] = []
+    deleted: list[tuple[int, int]] = []
+
+    def close() -> None:
+        if new_path is not None:
+            changes[new_path] = FileChange(new_path, old_path or new_path, tuple(added), tuple(deleted))
+
     for line in text.split("\n"):
-        if line.startswith("+++ "):
-            target = line[4:]
-            path = target[2:] if target.startswith("b/") else None
-        elif line.startswith("@@") and path is not None:
-            new = line.split(" ")[2]  # +start[,count]
-            start, _, count = new[1:].partition(",")
-            length = int(count) if count else 1
-            first = int(start)
-            changed.setdefault(path, []).append((first, first + max(length, 1) - 1) if length else (first, first))
-    return changed
+        if line.startswith("diff --git "):
+            close()
+            old_path = new_path = None
+            added, deleted = [], []
+        elif line.startswith("--- "):
+            old_path = line[6:] if line.startswith("--- a/") else None
+        elif line.startswith("+++ "):
+            new_path = line[6:] if line.startswith("+++ b/") else None
+        elif line.startswith("@@") and new_path is not None:
+            old, new = line.split(" ")[1:3]
+            for side, target in ((old[1:], deleted), (new[1:], added)):
+                start, _, count = side.partition(",")
+                length = int(count) if count else 1
+                if length:
+                    target.append((int(start), int(start) + length - 1))
+    close()
+    return changes
 
 
 def _size(raw: bytes) -> int:

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from reviewvet.git import BlameLine, CommitInfo, Git
+from reviewvet.git import BlameLine, CommitInfo, FileChange, Git
 
 if TYPE_CHECKING:
     from reviewvet.checks.context import CheckContext
@@ -151,7 +151,11 @@ def ranges(lines: set[int]) -> list[tuple[int, int]]:
 
 
 def commit_ref(info: CommitInfo) -> CommitRef:
-    date = datetime.datetime.fromtimestamp(info.time, tz=datetime.timezone.utc).date().isoformat()
+    """The commit with its author date in the author's own time zone, as ``git log --date=short``."""
+    sign = -1 if info.tz.startswith("-") else 1
+    digits = info.tz.lstrip("+-").rjust(4, "0")
+    offset = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])) * sign
+    date = datetime.datetime.fromtimestamp(info.time, tz=datetime.timezone(offset)).date().isoformat()
     return CommitRef(info.sha, date, info.summary)
 
 
@@ -243,12 +247,19 @@ def _symbol_states(ctx: CheckContext, claim: Claim) -> tuple[str, BaseSymbol | N
     return head.id, BaseSymbol("changed", old.id, diff)
 
 
-Touched = tuple[str, str, str, list[int]]  # (symbol id, "caller" or "callee", path, changed lines)
+@dataclass(frozen=True)
+class Touched:
+    """A caller or callee of a gap's symbol that the pull request changed."""
+
+    symbol: str
+    relation: str
+    path: str
+    added: tuple[int, ...]  # head lines the PR added inside it
+    deleted: bool  # the PR deleted lines that the symbol held at the merge base
 
 
-def widening_candidates(ctx: CheckContext, prov: ClaimProvenance,
-                        changed: dict[str, list[tuple[int, int]]]) -> list[Touched]:
-    """Callers and callees of a gap's symbol whose lines the pull request changed."""
+def widening_candidates(ctx: CheckContext, prov: ClaimProvenance, changes: dict[str, FileChange]) -> list[Touched]:
+    """Callers and callees of a gap's symbol whose lines the pull request added to or deleted from."""
     if prov.status != "gap" or not prov.symbol:
         return []
     graph = ctx.head_index().graph
@@ -256,36 +267,43 @@ def widening_candidates(ctx: CheckContext, prov: ClaimProvenance,
         return []
     neighbours = [(n, "caller") for n in graph.predecessors(prov.symbol)]
     neighbours += [(n, "callee") for n in graph.successors(prov.symbol)]
+    base = ctx.base_index()
+    base_symbols = {s.id: s for s in base.symbols} if base is not None else {}
     found: list[Touched] = []
     for node, relation in dict.fromkeys(neighbours):
         data = graph.nodes[node]
-        if data.get("kind") in ("external", "main") or node == prov.symbol:
+        change = changes.get(data["path"])
+        if data.get("kind") in ("external", "main") or node == prov.symbol or change is None:
             continue
-        touched = [line for a, b in changed.get(data["path"], []) for line in range(a, b + 1)
-                   if data["start"] <= line <= data["end"]]
-        if touched:
-            found.append((node, relation, data["path"], touched))
+        added = tuple(line for a, b in change.added for line in range(a, b + 1) if data["start"] <= line <= data["end"])
+        old = base_symbols.get(node)
+        deleted = old is not None and old.path == change.old_path and any(
+            a <= old.end and old.start <= b for a, b in change.deleted)
+        if added or deleted:
+            found.append(Touched(node, relation, data["path"], added, deleted))
     return found
 
 
-def widen(engine: BlameEngine, prov: ClaimProvenance, found: list[Touched]) -> ClaimProvenance:
-    """A gap becomes ``widened``, naming the changed callers and callees and the PR commits
-    that changed them (their lines must already be blamed by ``engine``)."""
+def widen(ctx: CheckContext, engine: BlameEngine, prov: ClaimProvenance, found: list[Touched]) -> ClaimProvenance:
+    """A gap becomes ``widened``, naming the changed callers and callees and the PR commits that
+    changed them: from blame for added lines, from the file's history when lines were only deleted."""
     from dataclasses import replace
 
     if not found:
         return prov
-    widenings = tuple(
-        Widening(node, relation, path, lines[0],
-                 _refs(engine.commits, {bl.sha for line in lines if (bl := engine.lines.get((path, line))) is not None
-                                        and not engine.commits[bl.sha].boundary}))
-        for node, relation, path, lines in found
-    )
-    return replace(prov, status="widened", widened_by=widenings)
+    widenings = []
+    for t in found:
+        commits = _refs(engine.commits, {bl.sha for line in t.added if (bl := engine.lines.get((t.path, line)))
+                                         is not None and not engine.commits[bl.sha].boundary})
+        if not commits and t.deleted:
+            commits = tuple(CommitRef(e.sha, e.date[:10], e.subject)
+                            for e in ctx.head.git.commits_touching(engine.merge_base, engine.head, t.path))
+        widenings.append(Widening(t.symbol, t.relation, t.path, (t.added or (0,))[0], commits))
+    return replace(prov, status="widened", widened_by=tuple(widenings))
 
 
 def provenance_of(ctx: CheckContext, engine: BlameEngine, claims: list[list[Claim]],
-                  changed: dict[str, list[tuple[int, int]]]) -> list[list[ClaimProvenance]]:
+                  changes: dict[str, FileChange]) -> list[list[ClaimProvenance]]:
     """Classify every claim, blaming the changed callers and callees of all gaps in one more batch."""
     paths = sorted({c.path for group in claims for c in group})
     ctx.head.load(paths)  # one bulk read per side for the symbol diffs, not one per file
@@ -294,14 +312,14 @@ def provenance_of(ctx: CheckContext, engine: BlameEngine, claims: list[list[Clai
     classified = [[classify(ctx, engine, c) for c in group] for group in claims]
     if not ctx.options.symbols:
         return classified
-    touched = [[widening_candidates(ctx, p, changed) for p in group] for group in classified]
+    touched = [[widening_candidates(ctx, p, changes) for p in group] for group in classified]
     wanted: dict[str, set[int]] = defaultdict(set)
     for group in touched:
         for found in group:
-            for _, _, path, lines in found:
-                wanted[path].update(lines)
-    engine.run(dict(wanted))
-    return [[widen(engine, p, t) for p, t in zip(group, tgroup, strict=True)]
+            for t in found:
+                wanted[t.path].update(t.added)
+    engine.run({path: lines for path, lines in wanted.items() if lines})
+    return [[widen(ctx, engine, p, t) for p, t in zip(group, tgroup, strict=True)]
             for group, tgroup in zip(classified, touched, strict=True)]
 
 
