@@ -24,6 +24,7 @@ demo: $(STAMP)
 		--base main --head feature/retry-budget --consolidated-only
 
 test: $(STAMP)
+	$(BIN)/python -m ruff check src tests fixtures
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from gitbuild import GitError
 
 from reviewvet.checks.context import CheckOptions
 from reviewvet.cli import main
@@ -315,7 +316,7 @@ def test_a_rebased_pr_is_verified_at_its_new_head(make_repo, capsys, tmp_path) -
     repo.run("update-ref", "-d", "ORIG_HEAD")
     repo.run("reflog", "expire", "--expire=now", "--all")
     repo.run("gc", "-q", "--prune=now")
-    with pytest.raises(Exception):
+    with pytest.raises(GitError):
         repo.rev(reviewed)
 
     header = (f"| | |\n|---|---|\n| **Head** | `{reviewed}` |\n"
@@ -545,7 +546,8 @@ def test_deleting_the_last_function_does_not_widen_callers_of_the_one_above(make
 
 def test_a_callee_changed_by_a_deletion_names_the_pr_commit(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
     repo = make_repo()
-    body = TWICE_FIRST.replace("\treturn a + b\n", "\tcheck(a)\n\tcheck(b)\n\treturn a + b\n") + "\nfunc check(int) {}\n"
+    checked = "\tcheck(a)\n\tcheck(b)\n\treturn a + b\n"
+    body = TWICE_FIRST.replace("\treturn a + b\n", checked) + "\nfunc check(int) {}\n"
     repo.commit("arith: add", {"go.mod": GO_MOD, "a.go": body}, date="2025-04-01T09:00:00+00:00")
     repo.branch("pr")
     repo.checkout("pr")

@@ -100,7 +100,8 @@ def test_a_file_over_the_size_limit_is_skipped_with_a_note(make_repo) -> None:  
 
 
 def test_go_and_shell_with_bytes_that_are_not_utf8_still_give_symbols(make_repo) -> None:  # type: ignore[no-untyped-def]
-    go = b"package enc\n\n// caf\xe9 \xff comment\nfunc Encode() string {\n\treturn \"\xfe\xff\"\n}\n\nfunc Decode() {}\n"
+    go = (b"package enc\n\n// caf\xe9 \xff comment\nfunc Encode() string {\n\treturn \"\xfe\xff\"\n}\n\n"
+          b"func Decode() {}\n")
     sh = b"#!/bin/bash\n# r\xe9sum\xe9\nhello() {\n    echo \"\xff\"\n}\nworld() { hello; }\n"
     repo = make_repo()
     repo.commit("latin-1", {"enc/enc.go": go, "bin/greet.sh": sh}, date=DATE)

@@ -14,7 +14,6 @@ import json
 import subprocess
 from pathlib import Path
 
-import pytest
 
 from reviewvet.cli import main
 from reviewvet.git import Git
@@ -90,7 +89,7 @@ def gone(repo, sha: str) -> bool:  # type: ignore[no-untyped-def]
 
 def flat_review(shas: list[str], subjects: tuple[str, ...] = SUBJECTS) -> str:
     """Header with the commits one a line (``Commits <sha> <subject>``), then one finding."""
-    lines = [f"{sha[:7]} {subject}" for sha, subject in zip(shas, subjects)]
+    lines = [f"{sha[:7]} {subject}" for sha, subject in zip(shas, subjects, strict=False)]
     return f"# Deep Review: queue limit\n\nCommits {lines[0]}\n" + "".join(f"{x}\n" for x in lines[1:]) + "\n" + FINDING
 
 
@@ -107,7 +106,8 @@ def verify(capsys, tmp_path: Path, repo, text: str, *args: str) -> tuple[int, di
 
 def test_merge_base_is_computed_from_base(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
     repo = history(make_repo)
-    code, data, err = verify(capsys, tmp_path, repo, "# Deep Review\n\n" + FINDING, "--base", "main", "--head", "feature")
+    code, data, err = verify(capsys, tmp_path, repo, "# Deep Review\n\n" + FINDING,
+                             "--base", "main", "--head", "feature")
     assert code == 0, err
     rev = data["revisions"]
     assert rev["base"] == {"rev": "main", "sha": repo.rev("main")}
@@ -280,7 +280,7 @@ def test_head_auto_with_commits_separated_by_br_in_a_table_cell(capsys, tmp_path
     repo = history(make_repo, count=3)
     old = [repo.rev("feature~2"), repo.rev("feature~1"), repo.rev("feature")]
     tip = force_push(repo, count=3)
-    cell = "<br>".join(f"`{sha[:7]}` {subject}" for sha, subject in zip(old, SUBJECTS))
+    cell = "<br>".join(f"`{sha[:7]}` {subject}" for sha, subject in zip(old, SUBJECTS, strict=False))
     text = f"# Deep Review: queue limit\n\n| | |\n|---|---|\n| **Commits** | {cell} |\n\n" + FINDING
     code, data, err = verify(capsys, tmp_path, repo, text, "--base", "main", "--head", "auto")
     assert code == 0, err

@@ -38,7 +38,10 @@ _LINE_FLAGS = {
 
 
 def flags_for(
-    quotes: list[QuoteCheck], lines: list[LineCheck], path_statuses: list[str], symbols: tuple[SymbolCheck, ...] | list[SymbolCheck] = ()
+    quotes: list[QuoteCheck],
+    lines: list[LineCheck],
+    path_statuses: list[str],
+    symbols: tuple[SymbolCheck, ...] | list[SymbolCheck] = (),
 ) -> tuple[str, ...]:
     found: set[str] = set()
     if any(s.status == "nowhere" for s in symbols):

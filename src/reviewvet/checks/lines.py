@@ -57,7 +57,8 @@ def check_reference(ctx: CheckContext, finding: Finding, ref: Reference, located
         return _compare(ctx, ref, resolution.path, located, "quote")
     if ref.end > len(text.lines):
         return LineCheck(ref, "wrong", resolution.path,
-                         reason=f"the claim ends at line {ref.end}, but {resolution.path!r} has {len(text.lines)} lines")
+                         reason=f"the claim ends at line {ref.end}, "
+                                f"but {resolution.path!r} has {len(text.lines)} lines")
     spans = identifier_spans(ctx, finding, text)
     definitions = [s for s in spans if s.side == "definition"]
     inside = [s for s in definitions if s.overlaps(ref.start, ref.end)] or [

@@ -67,7 +67,8 @@ def check_block(ctx: CheckContext, number: int, block: CodeBlock, claimed: list[
     elsewhere = _search_everywhere(ctx, "head", quote, exclude={f.path for f in head_files})
     if elsewhere:
         status = "other-file" if candidates else elsewhere[0]
-        reason = f"found in {elsewhere[1]!r}, not in the claimed file" if candidates else "found by searching every file"
+        reason = (f"found in {elsewhere[1]!r}, not in the claimed file" if candidates
+                  else "found by searching every file")
         return result(status, span=_span(ctx.head, *elsewhere[1:4]), matched=elsewhere[4], searched=searched,
                       reason=reason)
     at_base = _search_base(ctx, quote, candidates)

@@ -55,7 +55,8 @@ class ParseCache:
             for i in range(0, len(oids), 500):
                 chunk = oids[i:i + 500]
                 rows = self._db.execute(
-                    f"SELECT oid, language, data FROM parsed WHERE version = ? AND oid IN ({','.join('?' * len(chunk))})",
+                    "SELECT oid, language, data FROM parsed WHERE version = ? "
+                    f"AND oid IN ({','.join('?' * len(chunk))})",
                     [PARSER_VERSION, *chunk],
                 )
                 for oid, language, data in rows:

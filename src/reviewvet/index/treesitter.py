@@ -173,7 +173,9 @@ class _GoEnclosing:
         return "<main>"
 
 
-def _go_call(node: Any, qualifier: Any | None, enclosing: _GoEnclosing, types: dict[str, dict[str, str]]) -> Call | None:
+def _go_call(
+    node: Any, qualifier: Any | None, enclosing: _GoEnclosing, types: dict[str, dict[str, str]]
+) -> Call | None:
     function = node.child_by_field_name("function")
     caller = enclosing.name(node)
     line = node.start_point[0] + 1

@@ -96,7 +96,8 @@ class Snapshot:
         name = posixpath.basename(claimed)
         return sorted(
             p for p in self._by_name.get(name, [])
-            if claimed.endswith(p) and 0 < len(claimed) - len(p) <= 12 and not claimed[: len(claimed) - len(p)].endswith("/")
+            if claimed.endswith(p) and 0 < len(claimed) - len(p) <= 12
+            and not claimed[: len(claimed) - len(p)].endswith("/")
         )
 
 
