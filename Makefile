@@ -21,7 +21,7 @@ demo: $(STAMP)
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
 	$(BIN)/python fixtures/demo.py $(DEMO)/repo > $(DEMO)/repo.json
 	$(BIN)/reviewvet verify fixtures/reviews/demo-review.md --repo $(DEMO)/repo \
-		--base main --head feature/retry-budget --consolidated-only
+		--base main --head feature/retry-budget --context fixtures/reviews/demo-context.yaml
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check src tests fixtures

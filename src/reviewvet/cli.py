@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="similarity (0-1) above which an absent quote is reported as a near miss")
     verify.add_argument("--max-drift", type=int, default=5, metavar="N",
                         help="line claims off by at most N lines are 'drifted', further off 'wrong'")
+    verify.add_argument("--rules", type=Path, action="append", default=[], metavar="DIR",
+                        help="a folder of rule files, added to the default rules (repeatable)")
+    verify.add_argument("--no-default-rules", action="store_true", help="use only the rules given with --rules")
+    verify.add_argument("--context", type=Path, default=None, metavar="FILE",
+                        help="the repository's conventions (default: .reviewvet.yaml at the head revision)")
     verify.add_argument("--no-provenance", action="store_true",
                         help="skip git blame: no regression/gap provenance")
     verify.add_argument("--no-ignore-whitespace", action="store_true", help="do not pass -w to git blame")
@@ -77,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     from reviewvet.bench import add_bench_parser
     from reviewvet.cli_blame import add_blame_parser
     from reviewvet.cli_index import add_index_parsers
+    from reviewvet.cli_rules import add_rules_parser
 
+    add_rules_parser(sub)
     add_blame_parser(sub)
     add_index_parsers(sub)
     add_bench_parser(sub)
@@ -105,6 +112,7 @@ def run_verify(args: argparse.Namespace) -> int:
                             symbols=not args.no_symbols, provenance=not args.no_provenance,
                             blame_options=blame_options(args)),
         cache_dir=args.cache_dir, use_cache=not args.no_cache,
+        rule_dirs=tuple(args.rules), default_rules=not args.no_default_rules, context=args.context,
     )
     result = verify(review, args.repo, options)
     text = render(args.format, result, color=_color(args))

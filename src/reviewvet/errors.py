@@ -3,6 +3,7 @@
     ReviewvetError            anything reviewvet reports to the user as unusable input
     ├── UsageError            a bad flag value or a combination that makes no sense
     ├── ReviewInputError      a review document or claims file that cannot be used
+    ├── RuleFileError         a rule or repository-context file with an error (file and line given)
     ├── RepositoryError       not a git repository, a shallow or broken one
     │   └── RevisionError     a revision that does not exist or looks like an option
     └── GitError              git failed in a way reviewvet did not expect
@@ -24,6 +25,15 @@ class UsageError(ReviewvetError):
 
 class ReviewInputError(ReviewvetError):
     """A review document or claims file that cannot be used."""
+
+
+class RuleFileError(ReviewvetError):
+    """A rule file or repository-context file that cannot be used; names the file and line."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = path
+        self.line = line
 
 
 class RepositoryError(ReviewvetError):

@@ -13,10 +13,16 @@ from reviewvet.checks.model import FindingVerdict, QuoteCheck, SymbolCheck
 from reviewvet.checks.quotes import check_quotes
 from reviewvet.checks.symbols import check_symbols
 from reviewvet.index.cache import ParseCache
+from reviewvet.errors import UsageError
 from reviewvet.git import Git
 from reviewvet.ingest.model import Finding, Review
 from reviewvet.resolve.revisions import Revisions, resolve_revisions
 from reviewvet.resolve.snapshot import Snapshot
+from reviewvet.rules.accounting import AgentRow, agent_accounting
+from reviewvet.rules.context import CONTEXT_FILE, Convention, parse_context
+from reviewvet.rules.engine import apply_rules
+from reviewvet.rules.loader import load_rules
+from reviewvet.rules.model import Decision, Rule
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,9 @@ class VerifyOptions:
     checks: CheckOptions = field(default_factory=CheckOptions)
     cache_dir: Path | None = None
     use_cache: bool = True
+    rule_dirs: tuple[Path, ...] = ()
+    default_rules: bool = True
+    context: Path | None = None  # conventions file; default: .reviewvet.yaml at the head revision
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,10 @@ class Verification:
     timings: tuple[tuple[str, float], ...]
     git_seconds: float
     git_processes: int
+    decisions: dict[str, Decision] = field(default_factory=dict)
+    accounting: tuple[AgentRow, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    conventions: tuple[str, ...] = ()  # names of the repository conventions in force
 
 
 def load_review(path: Path) -> Review:
@@ -54,6 +67,7 @@ def load_review(path: Path) -> Review:
 def verify(review: Review, repo: Path, options: VerifyOptions = VerifyOptions()) -> Verification:
     timings: list[tuple[str, float]] = []
     started = time.perf_counter()
+    rules = load_rules(list(options.rule_dirs), defaults=options.default_rules)
     git = Git(repo)
     revisions = resolve_revisions(git, review, head=options.head, base=options.base,
                                   merge_base=options.merge_base)
@@ -75,7 +89,28 @@ def verify(review: Review, repo: Path, options: VerifyOptions = VerifyOptions())
     finally:
         if cache is not None:
             cache.close()
-    return Verification(review, revisions, verdicts, tuple(timings), git.process_seconds, git.process_count)
+    started = time.perf_counter()
+    conventions = load_conventions(ctx.head, options.context)
+    decisions = apply_rules(verdicts, rules, conventions)
+    accounting = tuple(agent_accounting(review, verdicts, decisions))
+    timings.append(("rules", time.perf_counter() - started))
+    return Verification(review, revisions, verdicts, tuple(timings), git.process_seconds, git.process_count,
+                        decisions, accounting, tuple(rules), tuple(c.name for c in conventions))
+
+
+def load_conventions(head: Snapshot, path: Path | None) -> list[Convention]:
+    """Conventions from ``--context`` when given, else from ``.reviewvet.yaml`` at the head revision."""
+    from reviewvet.resolve.snapshot import FileText
+
+    if path is not None:
+        try:
+            return parse_context(str(path), path.read_text("utf-8"))
+        except OSError as exc:
+            raise UsageError(f"--context {str(path)!r} cannot be read: {exc.strerror}") from exc
+    text = head.file(CONTEXT_FILE)
+    if isinstance(text, FileText):
+        return parse_context(f"{CONTEXT_FILE} at {head.rev[:12]}", "\n".join(text.lines))
+    return []
 
 
 def check_finding(ctx: CheckContext, finding: Finding) -> FindingVerdict:

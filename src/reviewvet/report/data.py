@@ -9,6 +9,7 @@ from typing import Any
 from reviewvet import __version__
 from reviewvet.checks.model import FindingVerdict, LineCheck, QuoteCheck
 from reviewvet.pipeline import Verification
+from reviewvet.rules.model import Decision
 
 SCHEMA = "reviewvet-verify/1"
 
@@ -18,7 +19,10 @@ def verification_data(v: Verification) -> dict[str, Any]:
         "reviewvet": {"version": __version__, "schema": SCHEMA},
         "review": review_data(v),
         "revisions": revisions_data(v),
-        "findings": [finding_data(fv) for fv in v.verdicts],
+        "findings": [finding_data(fv) | {"decision": decision_data(v.decisions.get(fv.finding.key))}
+                     for fv in v.verdicts],
+        "accounting": [asdict(row) for row in v.accounting],
+        "rules": {"in_force": [r.code for r in v.rules], "conventions": list(v.conventions)},
         "summary": summary_data(v),
         "timings": {name: round(seconds, 4) for name, seconds in v.timings}
         | {"git_seconds": round(v.git_seconds, 4), "git_processes": v.git_processes},
@@ -77,6 +81,14 @@ def finding_data(fv: FindingVerdict) -> dict[str, Any]:
     }
 
 
+def decision_data(decision: Decision | None) -> dict[str, Any] | None:
+    if decision is None:
+        return None
+    data = asdict(decision)
+    data["downgraded"] = decision.downgraded
+    return data
+
+
 def quote_data(q: QuoteCheck) -> dict[str, Any]:
     data = asdict(q)
     data["matched"] = list(q.matched)
@@ -103,4 +115,6 @@ def summary_data(v: Verification) -> dict[str, Any]:
         "provenance": dict(Counter(fv.provenance.status for fv in verdicts if fv.provenance)),
         "labels": dict(Counter(fv.provenance.agreement for fv in verdicts if fv.provenance)),
         "warnings": len(v.review.warnings),
+        "false_positives": sum(1 for d in v.decisions.values() if d.false_positive),
+        "rule_hits": dict(Counter(h.code for d in v.decisions.values() for h in d.hits)),
     }

@@ -6,7 +6,10 @@ from reviewvet.checks.model import FindingVerdict
 from reviewvet.pipeline import Verification
 from reviewvet.report.data import summary_data
 from reviewvet.report.text import (
+    ACCOUNTING_HEADERS,
+    accounting_rows,
     describe_claim_provenance,
+    describe_decision,
     describe_differences,
     describe_line,
     describe_provenance,
@@ -25,9 +28,19 @@ def render(v: Verification) -> str:
     if summary["by_flag"]:
         out += ["", "| flag | findings |", "|---|---|"]
         out += [f"| `{flag}` | {count} |" for flag, count in sorted(summary["by_flag"].items())]
+    if v.accounting:
+        out += ["", "## Agents", "", "| " + " | ".join(ACCOUNTING_HEADERS) + " |",
+                "|" + "---|" * len(ACCOUNTING_HEADERS)]
+        out += ["| " + " | ".join(_escape(c) for c in row) + " |" for row in accounting_rows(v.accounting)]
     out += ["", "## Findings", ""]
     for fv in v.verdicts:
         out += _finding(fv)
+        decision = v.decisions.get(fv.finding.key)
+        lines = describe_decision(decision) if decision else []
+        if lines:
+            out.insert(len(out) - 1, f"- **{_escape(lines[0])}**")
+            out[len(out) - 1:len(out) - 1] = [f"  - `{_escape(x.split(' ', 1)[0])}` {_escape(x.split(' ', 1)[1])}"
+                                              for x in lines[1:]]
     if v.review.warnings:
         out += ["## Parse warnings", ""]
         out += [f"- line {w.line}: {_escape(w.message)}" for w in v.review.warnings]

@@ -8,7 +8,10 @@ from reviewvet.checks.model import FindingVerdict
 from reviewvet.pipeline import Verification
 from reviewvet.report.data import summary_data
 from reviewvet.report.text import (
+    ACCOUNTING_HEADERS,
+    accounting_rows,
     describe_claim_provenance,
+    describe_decision,
     describe_differences,
     describe_line,
     describe_provenance,
@@ -26,7 +29,7 @@ LINE_STYLE = {"exact": "green", "contained": "green", "drifted": "yellow", "stal
               "at-base": "yellow"}
 
 
-def render(v: Verification, *, color: bool = False, width: int = 100) -> str:
+def render(v: Verification, *, color: bool = False, width: int = 120) -> str:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -54,6 +57,8 @@ def render(v: Verification, *, color: bool = False, width: int = 100) -> str:
     console.print()
     for fv in v.verdicts:
         _finding(console, fv, escape)
+        for line in describe_decision(v.decisions[fv.finding.key]) if fv.finding.key in v.decisions else []:
+            console.print(f"          [cyan]{escape(line)}[/]")
     table = Table(title="Summary", show_edge=False)
     table.add_column("status")
     table.add_column("findings", justify="right")
@@ -63,6 +68,13 @@ def render(v: Verification, *, color: bool = False, width: int = 100) -> str:
     for flag, count in sorted(summary["by_flag"].items()):
         table.add_row(f"flag {flag}", str(count))
     console.print(table)
+    if v.accounting:
+        agents = Table(title="Agents", show_edge=False)
+        for header in ACCOUNTING_HEADERS:
+            agents.add_column(header, justify="left" if header == "agent" else "right")
+        for row in accounting_rows(v.accounting):
+            agents.add_row(*(escape(cell) for cell in row))
+        console.print(agents)
     if v.review.warnings:
         console.print(f"[dim]{len(v.review.warnings)} parse warning(s); --format json lists them[/]")
     return buffer.getvalue()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from reviewvet.checks.model import LineCheck, QuoteCheck, SymbolCheck
 from reviewvet.checks.provenance import ClaimProvenance, FindingProvenance
+from reviewvet.rules.accounting import AgentRow, severity_summary
+from reviewvet.rules.model import Decision
 
 QUOTE_TEMPLATES = {
     "exact": "found verbatim at {span}",
@@ -124,3 +126,37 @@ def _runs(lines: tuple[int, ...]) -> str:
         else:
             out.append(str(line))
     return ", ".join(out)
+
+
+def describe_decision(d: Decision) -> list[str]:
+    """The rules' verdict on a finding, then one line per rule that fired."""
+    if not d.hits:
+        return []
+    parts = []
+    if d.false_positive:
+        parts.append("FALSE POSITIVE")
+    if d.merged_into:
+        parts.append(f"merged into {d.merged_into}")
+    if d.severity != d.claimed_severity:
+        parts.append(f"severity {d.claimed_severity} -> {d.severity}")
+    if d.label != d.claimed_label and d.label:
+        parts.append(f"label {d.claimed_label or 'none'} -> {d.label}")
+    lines = ["decision: " + ("; ".join(parts) if parts else "unchanged")]
+    notes = {n.split(":", 1)[0]: n.split(":", 1)[1].strip() for n in d.notes if ":" in n}
+    for hit in d.hits:
+        detail = notes.get(hit.code) or hit.effect
+        lines.append(f"{hit.code} {hit.name}" + (f": {detail}" if detail else ""))
+    return lines
+
+
+ACCOUNTING_HEADERS = ("agent", "findings", "kept", "quotes ok", "false pos.", "downgraded", "dropped",
+                      "mislabelled", "unique", "coverage", "design obs.")
+
+
+def accounting_rows(rows: tuple[AgentRow, ...]) -> list[tuple[str, ...]]:
+    return [
+        (r.model, severity_summary(r.findings), severity_summary(r.final), f"{r.quotes_verified}/{r.quotes_checked}",
+         str(r.false_positives), str(r.downgraded), str(r.dropped), str(r.mislabelled), str(r.unique_insights),
+         f"{r.coverage:.0%}", str(r.design_observations))
+        for r in rows
+    ]

@@ -1,0 +1,1 @@
+"""reviewvet's default rule set (shipped as package data, reviewvet.ruleset)."""

@@ -1,0 +1,138 @@
+"""Repository context: the target repository's own conventions, as checkable rules.
+
+Read from ``.reviewvet.yaml`` at the head revision (from git objects), or from a file
+given with ``--context``::
+
+    conventions:
+      - name: no-teardown-in-bats            # kebab-case
+        files: ["*.bats"]                    # globs on the path of the file the fix is for
+        forbid: '\\b(teardown|local_teardown_file)\\b'   # a proposed line must not match
+        message: "tests leave the system running so failures can be inspected"
+        source: docs/testing.md:11-12        # where the repository writes the rule (optional)
+      - name: run-0-only-when-output-is-inspected
+        files: ["*.bats"]
+        when: '^\\s*run\\s+-0\\b'              # a proposed line matching this ...
+        require_after: '\\$output|assert_output|assert_line'   # ... needs this within `within` lines
+        within: 3
+
+A finding breaks a convention when its proposed fix does: the ``+`` lines of its diffs, its
+proposal blocks, and code it recommends inline (``Add a `teardown` ...``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+
+from reviewvet.errors import RuleFileError
+from reviewvet.ingest.model import Finding
+from reviewvet.ingest.vocabulary import INLINE_CODE
+
+CONTEXT_FILE = ".reviewvet.yaml"
+_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+_RECOMMENDS = re.compile(r"^\s*(?:\*\*)?(?:fix|add|use|consider|suggest|recommend|replace|wrap|call|prefer|switch)\b",
+                         re.I)
+_FIELDS = {"name", "files", "forbid", "when", "require_after", "within", "message", "source"}
+
+
+@dataclass(frozen=True)
+class Convention:
+    name: str
+    files: tuple[str, ...]
+    message: str
+    source: str
+    forbid: re.Pattern[str] | None = None
+    when: re.Pattern[str] | None = None
+    require_after: re.Pattern[str] | None = None
+    within: int = 3
+
+    def applies_to(self, path: str) -> bool:
+        base = path.rsplit("/", 1)[-1]
+        return any(fnmatch.fnmatch(path, g) or fnmatch.fnmatch(base, g) for g in self.files)
+
+
+def parse_context(path: str, text: str) -> list[Convention]:
+    import yaml
+
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise RuleFileError(path, mark.line + 1 if mark else 0, f"not valid YAML: {exc}") from exc
+    if root is None:
+        return []
+    fields = {k.value: v for k, v in root.value} if isinstance(root, yaml.MappingNode) else None
+    if fields is None or not isinstance(fields.get("conventions"), yaml.SequenceNode):
+        raise RuleFileError(path, root.start_mark.line + 1, "a context file is a mapping with a 'conventions:' list")
+    return [_convention(path, node) for node in fields["conventions"].value]
+
+
+def _convention(path: str, node: object) -> Convention:
+    import yaml
+
+    assert isinstance(node, yaml.Node)
+    line = node.start_mark.line + 1
+    if not isinstance(node, yaml.MappingNode):
+        raise RuleFileError(path, line, "each convention is a mapping (name, files, forbid or when/require_after)")
+    data = yaml.safe_load(yaml.serialize(node))
+    unknown = sorted(set(data) - _FIELDS)
+    if unknown:
+        raise RuleFileError(path, line, f"unknown convention field {unknown[0]!r}")
+    name = str(data.get("name", ""))
+    if not _NAME.match(name):
+        raise RuleFileError(path, line, f"convention name {name!r} is missing or not kebab-case")
+    files = data.get("files")
+    files = [files] if isinstance(files, str) else files
+    if not files or not all(isinstance(g, str) for g in files):
+        raise RuleFileError(path, line, f"convention {name!r} needs 'files': a glob or a list of globs")
+    if not data.get("forbid") and not (data.get("when") and data.get("require_after")):
+        raise RuleFileError(path, line, f"convention {name!r} needs 'forbid', or 'when' with 'require_after'")
+
+    def pattern(key: str) -> re.Pattern[str] | None:
+        if not data.get(key):
+            return None
+        try:
+            return re.compile(str(data[key]))
+        except re.error as exc:
+            raise RuleFileError(path, line,
+                                f"convention {name!r}: {key} is not a valid regular expression: {exc}") from exc
+
+    return Convention(name, tuple(files), str(data.get("message", "")), str(data.get("source", f"{path}:{line}")),
+                      pattern("forbid"), pattern("when"), pattern("require_after"), int(data.get("within", 3)))
+
+
+def proposed_text(finding: Finding) -> list[list[str]]:
+    """Runs of proposed lines: each diff's + lines, each proposal, and inline code recommended in prose."""
+    runs = [list(b.proposed) for b in finding.blocks if b.role in ("diff", "proposal") and b.proposed]
+    sentences = [finding.title] + [s for s in re.split(r"(?<=[.!?])\s+|\n", finding.body) if _RECOMMENDS.match(s)]
+    inline = [code for s in sentences for code in INLINE_CODE.findall(s)]
+    if inline:
+        runs.append(inline)
+    return runs
+
+
+def violations(finding: Finding, targets: list[str], conventions: list[Convention]) -> list[dict[str, str]]:
+    """The conventions a finding's proposed fix breaks, for the files the finding is about."""
+    found: list[dict[str, str]] = []
+    runs = proposed_text(finding)
+    for convention in conventions:
+        paths = [p for p in targets if convention.applies_to(p)]
+        if not paths:
+            continue
+        if any(_breaks(convention, run) for run in runs):
+            found.append({"convention": convention.name, "path": paths[0],
+                          "message": convention.message, "source": convention.source})
+    return found
+
+
+def _breaks(convention: Convention, lines: list[str]) -> bool:
+    if convention.forbid is not None and any(convention.forbid.search(line) for line in lines):
+        return True
+    if convention.when is not None and convention.require_after is not None:
+        for i, line in enumerate(lines):
+            if convention.when.search(line):
+                after = lines[i + 1:i + 1 + convention.within]
+                if not any(convention.require_after.search(x) for x in after):
+                    return True
+    return False

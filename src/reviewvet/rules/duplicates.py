@@ -1,0 +1,86 @@
+"""Group findings that report the same thing: the same place, and the same names or words.
+
+Two findings of different origins (an agent's own and the consolidated one, or two agents')
+are duplicates when they cite exactly the same lines, or when their locations overlap and
+they share an identifier or a title word. Findings of one origin never merge with each
+other: an agent does not repeat itself, and the consolidator has already merged. Groups
+are closed transitively. The primary of a group is its consolidated finding when there is
+one, else its first finding; the group's agents are every agent in it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from reviewvet.checks.model import FindingVerdict
+from reviewvet.ingest.vocabulary import agent_family
+
+FINDING_SECTIONS = ("critical", "important", "suggestion")
+_WORD = re.compile(r"[a-z][a-z0-9]{3,}")
+_STOP = frozenset("when with that this from into have does then than only also they their there which while "
+                  "before after should would could still every where what".split())
+
+
+def locations(v: FindingVerdict) -> set[tuple[str, int, int]]:
+    found = {(q.span.path, q.span.start, q.span.end) for q in v.quotes
+             if q.span is not None and q.span.side == "head" and q.found}
+    found |= {(c.path, c.reference.start, c.reference.end) for c in v.lines
+              if c.path and c.reference.start is not None and c.reference.end is not None
+              and c.status not in ("file-missing", "unknown")}
+    return found
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def _same_place(a: set[tuple[str, int, int]], b: set[tuple[str, int, int]]) -> bool:
+    return any(p == q and s <= e2 and s2 <= e for p, s, e in a for q, s2, e2 in b)
+
+
+def group_duplicates(verdicts: tuple[FindingVerdict, ...]) -> dict[str, dict[str, Any]]:
+    """For each finding key, its ``duplicate`` facts: size, agents, primary, unique, group."""
+    candidates = [v for v in verdicts if v.finding.section in FINDING_SECTIONS]
+    places = {v.finding.key: locations(v) for v in candidates}
+    names = {v.finding.key: {i.lower() for i in v.finding.identifiers} for v in candidates}
+    words = {v.finding.key: _words(v.finding.title) for v in candidates}
+    parent = {v.finding.key: v.finding.key for v in candidates}
+
+    def root(key: str) -> str:
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    consolidated = {v.finding.key: v.finding.origin == "consolidated" for v in candidates}
+    pairs = []
+    for i, a in enumerate(candidates):
+        for b in candidates[i + 1:]:
+            ka, kb = a.finding.key, b.finding.key
+            if a.finding.origin == b.finding.origin:
+                continue
+            same_lines = len(places[ka] & places[kb])
+            related = len(names[ka] & names[kb]) + len(words[ka] & words[kb])
+            if same_lines or (_same_place(places[ka], places[kb]) and related):
+                pairs.append((-same_lines, -related, ka, kb))
+    for _, _, ka, kb in sorted(pairs):  # strongest matches first
+        ra, rb = root(ka), root(kb)
+        if ra != rb and not (consolidated[ra] and consolidated[rb]):  # never merge two consolidated findings
+            parent[rb] = ra
+            consolidated[ra] = consolidated[ra] or consolidated[rb]
+    groups: dict[str, list[FindingVerdict]] = {}
+    for v in candidates:
+        groups.setdefault(root(v.finding.key), []).append(v)
+    facts: dict[str, dict[str, Any]] = {}
+    for members in groups.values():
+        members.sort(key=lambda v: (v.finding.origin != "consolidated", v.finding.key))
+        primary = members[0].finding.key
+        agents = sorted({agent_family(a) for v in members for a in v.finding.agents})
+        for v in members:
+            facts[v.finding.key] = {"size": len(members), "agents": agents, "primary": v.finding.key == primary,
+                                    "unique": len(agents) == 1, "group": primary}
+    for v in verdicts:
+        facts.setdefault(v.finding.key, {"size": 1, "agents": sorted({agent_family(a) for a in v.finding.agents}),
+                                         "primary": True, "unique": False, "group": v.finding.key})
+    return facts

@@ -1,0 +1,89 @@
+"""The facts a rule's condition can read, built from one finding's checks. Documented here,
+and by ``reviewvet rules facts``; values are never null (empty strings and zeros instead).
+
+finding     key, id, origin, section, title, severity, label, agents (families), text
+quotes      list of {status, role, found, similarity}
+quote       counts: checked, found, absent, near_miss, other_file, base_only, no_file, unknown
+lines       list of {status, drift}
+line        max_drift (absolute, lines), wrong, drifted, stale, file_missing
+symbols     list of {identifier, status}
+symbol      counts: found, nowhere, base_only, ambiguous
+provenance  status, claimed, agreement ("" when provenance was not computed)
+fix         kind (code, comment, docs, none), proposed (number of proposed lines)
+context     violations: list of {convention, path, message}
+duplicate   size, agents, primary, unique, group
+flags       the check flags (hallucinated-quote, wrong-path, ...)
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from reviewvet.checks.model import FindingVerdict
+from reviewvet.ingest.vocabulary import agent_family
+
+FACT_NAMES = frozenset(
+    {"finding", "quotes", "quote", "lines", "line", "symbols", "symbol", "provenance", "fix", "context",
+     "duplicate", "flags"}
+)
+_COMMENT = re.compile(r"^\s*(?://|#|/\*|\*|--|<!--)")
+DOC_EXTENSIONS = (".md", ".markdown", ".txt", ".rst", ".adoc")
+
+
+def facts_of(verdict: FindingVerdict, duplicate: dict[str, Any], violations: list[dict[str, str]]) -> dict[str, Any]:
+    f = verdict.finding
+    quotes = [{"status": q.status, "role": q.role, "found": q.found,
+               "similarity": q.near_miss.similarity if q.near_miss else (1.0 if q.found else 0.0)}
+              for q in verdict.quotes]
+    lines = [{"status": c.status, "drift": c.drift or 0} for c in verdict.lines]
+    provenance = verdict.provenance
+    return {
+        "finding": {"key": f.key, "id": f.id, "origin": f.origin, "section": f.section, "title": f.title,
+                    "severity": f.severity or "", "label": f.label or "",
+                    "agents": sorted({agent_family(a) for a in f.agents}), "text": f"{f.title}\n{f.body}"},
+        "quotes": quotes,
+        "quote": _counts([q.status for q in verdict.quotes],
+                         ("absent", "near-miss", "other-file", "base-only", "no-file", "unknown"))
+        | {"checked": sum(1 for q in verdict.quotes if q.status != "not-checked"),
+           "found": sum(1 for q in verdict.quotes if q.found)},
+        "lines": lines,
+        "line": _counts([c.status for c in verdict.lines], ("wrong", "drifted", "stale", "file-missing"))
+        | {"max_drift": max((abs(c.drift) for c in verdict.lines if c.drift is not None
+                             and c.status in ("drifted", "wrong", "stale")), default=0)},
+        "symbols": [{"identifier": s.identifier, "status": s.status} for s in verdict.symbols],
+        "symbol": _counts([s.status for s in verdict.symbols], ("found", "nowhere", "base-only", "ambiguous")),
+        "provenance": {"status": provenance.status if provenance else "",
+                       "claimed": (provenance.claimed or "") if provenance else "",
+                       "agreement": provenance.agreement if provenance else ""},
+        "fix": fix_facts(verdict),
+        "context": {"violations": violations},
+        "duplicate": duplicate,
+        "flags": list(verdict.flags),
+    }
+
+
+def _counts(statuses: list[str], names: tuple[str, ...]) -> dict[str, int]:
+    return {name.replace("-", "_"): statuses.count(name) for name in names}
+
+
+def fix_facts(verdict: FindingVerdict) -> dict[str, Any]:
+    """What the proposed fix touches: comments only, documentation only, code, or nothing."""
+    blocks = [b for b in verdict.finding.blocks if b.role in ("diff", "proposal")]
+    if not blocks:
+        return {"kind": "none", "proposed": 0}
+    proposed = [line for b in blocks for line in b.proposed]
+    changed: list[str] = []
+    for b in blocks:
+        old = {x.strip() for x in b.claimed}
+        new = {x.strip() for x in b.proposed}
+        changed += [x for x in b.proposed if x.strip() and x.strip() not in old]
+        changed += [x for x in b.claimed if x.strip() and x.strip() not in new and b.role == "diff"]
+    paths = [r.path for r in verdict.finding.references if r.path]
+    if paths and all(p.lower().endswith(DOC_EXTENSIONS) for p in paths):
+        kind = "docs"
+    elif changed and all(_COMMENT.match(x) for x in changed):
+        kind = "comment"
+    else:
+        kind = "code"
+    return {"kind": kind, "proposed": len(proposed)}
