@@ -6,4 +6,6 @@ FORMATS = {
     "terminal": "reviewvet.report.terminal",
     "markdown": "reviewvet.report.markdown",
     "json": "reviewvet.report.json_format",
+    "sarif": "reviewvet.report.sarif",
+    "rdjsonl": "reviewvet.report.rdjsonl",
 }
