@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 from reviewvet import __version__
@@ -142,8 +143,6 @@ def fingerprint(rule_id: str, fv: FindingVerdict) -> str:
 
 
 def _file_uri(path: str) -> str:
-    from pathlib import Path
-
     return Path(path).resolve().as_uri()
 
 
@@ -223,7 +222,7 @@ class _LineHashes:
 
         if not self.paths:
             return {}
-        git = Git(self.verification.revisions.repo)
+        git = Git(Path(self.verification.revisions.repo))
         tree = git.tree(self.verification.revisions.head)
         entries = {p: tree[p] for p in self.paths if p in tree and not tree[p].is_symlink}
         blobs = git.read_blobs([e.oid for e in entries.values()])
