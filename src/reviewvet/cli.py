@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--consolidated-only", action="store_true",
                         help="skip the agents' own reviews from the appendix")
     verify.add_argument("--fail-on", nargs="+", default=[], metavar="FLAG",
-                        help="exit 1 when any finding carries one of these flags (or 'any')")
+                        help="exit 1 when any finding carries one of these flags ('any' for all of them, "
+                             "'false-positive' for a finding the rules judged a false positive)")
     verify.add_argument("--near-miss", type=float, default=0.8, metavar="RATIO",
                         help="similarity (0-1) above which an absent quote is reported as a near miss")
     verify.add_argument("--max-drift", type=int, default=5, metavar="N",
@@ -97,7 +98,7 @@ def run_verify(args: argparse.Namespace) -> int:
     from reviewvet.cli_blame import blame_options
     from reviewvet.pipeline import VerifyOptions, load_review, verify
 
-    unknown = [f for f in args.fail_on if f not in FLAGS and f != "any"]
+    unknown = [f for f in args.fail_on if f not in FLAGS and f not in ("any", "false-positive")]
     if unknown:
         raise UsageError(f"--fail-on: unknown flag(s) {', '.join(map(repr, unknown))}; known: {', '.join(FLAGS)}")
     if not 0 < args.near_miss <= 1:
@@ -118,7 +119,8 @@ def run_verify(args: argparse.Namespace) -> int:
     text = render(args.format, result, color=_color(args))
     emit(text, args.output)
     wanted = set(FLAGS) if "any" in args.fail_on else set(args.fail_on)
-    flagged = any(wanted & set(fv.flags) for fv in result.verdicts)
+    flagged = any(wanted & set(fv.flags) for fv in result.verdicts) or (
+        "false-positive" in args.fail_on and any(d.false_positive for d in result.decisions.values()))
     return EXIT_FLAGGED if flagged else EXIT_OK
 
 
