@@ -81,11 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(run=run_verify)
 
     from reviewvet.bench import add_bench_parser
+    from reviewvet.cli_audit import add_audit_parser
     from reviewvet.cli_blame import add_blame_parser
     from reviewvet.cli_index import add_index_parsers
     from reviewvet.cli_rules import add_rules_parser
 
     add_rules_parser(sub)
+    add_audit_parser(sub)
     add_blame_parser(sub)
     add_index_parsers(sub)
     add_bench_parser(sub)

@@ -189,6 +189,11 @@ class Git:
         """Commits of ``base..head`` that changed ``path``, oldest first."""
         return list(reversed(self._log([], [f"{base}..{head}", "--", path])))
 
+    def remote_url(self, remote: str = "origin") -> str:
+        """The URL of a remote ("" when there is none), read from the repository's config."""
+        proc = self._run(["config", "--get", f"remote.{remote}.url"], check=False)
+        return proc.stdout.decode("utf-8", "replace").strip() if proc.returncode == 0 else ""
+
     def shallow_boundaries(self) -> set[str]:
         """The commits at which a shallow clone's history is cut (empty for a full clone)."""
         path = self.output(["rev-parse", "--git-path", "shallow"]).strip()

@@ -53,6 +53,15 @@ class Verification:
     conventions: tuple[str, ...] = ()  # names of the repository conventions in force
 
 
+def clear_process_caches() -> None:
+    """Forget the indexes this process remembers between verifications (for measurements)."""
+    from reviewvet.checks import context
+    from reviewvet.index import build
+
+    build._MEMO.clear()
+    context._LINE_INDEXES.clear()
+
+
 def load_review(path: Path) -> Review:
     """A Review from a Markdown review or a JSON claims file, chosen by content."""
     from reviewvet.ingest.claims import looks_like_claims, parse_claims

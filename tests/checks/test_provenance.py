@@ -18,7 +18,7 @@ from gitbuild import GitError
 from reviewvet.checks.context import CheckOptions
 from reviewvet.cli import main
 from reviewvet.ingest.parse import parse_review
-from reviewvet.pipeline import VerifyOptions, verify
+from reviewvet.pipeline import clear_process_caches, VerifyOptions, verify
 
 GO_MOD = "module example.com/m\n\ngo 1.22\n"
 
@@ -497,6 +497,7 @@ def test_blame_processes_do_not_grow_with_claims_in_one_file(make_repo) -> None:
         text = review(*(finding(i + 1, f"a.go:{3 + 4 * i}-{4 + 4 * i}",
                                 f"func F{i}() int {{\n\treturn {i if i < 9 else 90}\n", "gap")
                         for i in range(count)))
+        clear_process_caches()  # every run starts from the same state
         result = verify(parse_review(text), repo.path,
                         VerifyOptions(head="pr", base="main", use_cache=False,
                                       checks=CheckOptions(provenance=provenance)))

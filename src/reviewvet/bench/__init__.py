@@ -53,6 +53,13 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
     prov.add_argument("--json", action="store_true", help="print the figures as JSON")
     prov.set_defaults(run=run_bench_provenance)
 
+    aud = kinds.add_parser("audit", help="audit ingest throughput: N synthetic reviews into a fresh store")
+    aud.add_argument("--reviews", type=int, default=200, help="reviews to ingest (default 200)")
+    aud.add_argument("--findings", type=int, default=8, help="findings per review (default 8)")
+    aud.add_argument("--files", type=int, default=300, help="files in the generated repository (default 300)")
+    aud.add_argument("--json", action="store_true", help="print the figures as JSON")
+    aud.set_defaults(run=run_bench_audit)
+
 
 def run_bench_verify(args: argparse.Namespace) -> int:
     from reviewvet.errors import UsageError
@@ -164,6 +171,53 @@ def format_provenance_figures(f: dict[str, Any]) -> str:
         f"ratio: {f['ours_over_plain']:.2f}",
         "provenance found: " + ", ".join(f"{k} {v}" for k, v in sorted(f["provenance"].items())),
     ])
+
+
+def run_bench_audit(args: argparse.Namespace) -> int:
+    from reviewvet.errors import UsageError
+
+    if args.reviews < 1 or args.findings < 1 or args.files < 10:
+        raise UsageError("bench audit needs --reviews >= 1, --findings >= 1 and --files >= 10")
+    with tempfile.TemporaryDirectory(prefix="reviewvet-bench-") as tmp:
+        figures = bench_audit(Path(tmp), args.reviews, args.findings, args.files)
+    print(json.dumps(figures, indent=2, sort_keys=True) if args.json else format_audit_figures(figures))
+    return 0
+
+
+def bench_audit(tmp: Path, reviews: int, findings: int, files: int) -> dict[str, Any]:
+    """Ingest the same synthetic reviews into fresh stores: cold parse cache with one job, then a
+    warm cache with one and with two jobs."""
+    from reviewvet.audit.ingest import Item, Options, ingest
+    from reviewvet.audit.store import Store
+    from reviewvet.bench.synth import generate_repo, generate_review
+    from reviewvet.git import Git
+
+    repo = generate_repo(tmp / "repo", files)
+    head = Git(repo.path).resolve("pr")
+    items = [Item(f"review-{i:04d}.md", f"review-{i:04d}.md",
+                  generate_review(repo, findings, seed=1000 + i, head=head,
+                                  date=f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}", round_=1 + i % 4))
+             for i in range(reviews)]
+    runs = {}
+    for name, jobs in (("cold_jobs_1", 1), ("warm_jobs_1", 1), ("warm_jobs_2", 2)):
+        db = tmp / f"{name}.duckdb"
+        options = Options(repo.path, "main", jobs=jobs, cache_dir=tmp / "parse-cache")
+        started = time.perf_counter()
+        with Store(db) as store:
+            summary = ingest(store, items, options)
+        seconds = time.perf_counter() - started
+        runs[name] = {"seconds": seconds, "reviews_per_second": reviews / seconds,
+                      "verified": summary.count("added"), "store_bytes": db.stat().st_size}
+    return {"reviews": reviews, "findings_per_review": findings, "repository_files": files, "runs": runs}
+
+
+def format_audit_figures(f: dict[str, Any]) -> str:
+    lines = [f"{f['reviews']} reviews of {f['findings_per_review']} findings over a "
+             f"{f['repository_files']}-file repository"]
+    for name, run in f["runs"].items():
+        lines.append(f"{name:12} {run['seconds']:7.2f} s  {run['reviews_per_second']:6.1f} reviews/s  "
+                     f"{run['verified']} verified  store {run['store_bytes'] / 2**20:.1f} MiB")
+    return "\n".join(lines)
 
 
 def bench_index(tmp: Path, files: int, changed_percent: float, runs: int) -> dict[str, Any]:

@@ -184,12 +184,16 @@ def _env() -> dict[str, str]:
 VARIANTS = ("correct", "near-miss", "wrong-lines", "wrong-path", "removed", "correct")
 
 
-def generate_review(repo: SynthRepo, findings: int, seed: int = 11) -> str:
+def generate_review(repo: SynthRepo, findings: int, seed: int = 11, head: str = "", date: str = "2026-01-05",
+                    round_: int = 1) -> str:
     """A deep-review Markdown document with ``findings`` findings of known truth."""
     rng = random.Random(seed)
     units = rng.sample(repo.units, k=min(findings, len(repo.units)))
-    out = ["# Deep Review: synthetic", "", "| | |", "|---|---|", "| **Repo** | bench/synthetic |",
-           "| **Reviewers** | Claude Opus 4.7, Codex GPT 5.4 |", "", "## Important Issues", ""]
+    out = [f"# Deep Review: synthetic {seed}", "", "| | |", "|---|---|", f"| **Date** | {date} 10:00 |",
+           "| **Repo** | bench/synthetic |", f"| **Round** | {round_} |",
+           "| **Reviewers** | Claude Opus 4.7, Codex GPT 5.4 |"]
+    out += [f"| **Head** | `{head}` |"] if head else []
+    out += ["", "## Important Issues", ""]
     for i, unit in enumerate(units):
         variant = VARIANTS[i % len(VARIANTS)]
         if variant == "removed" and repo.removed:

@@ -13,6 +13,10 @@ if TYPE_CHECKING:
     from reviewvet.index.cache import ParseCache
 
 
+# Per process, the last few revisions' line indexes: a commit's files never change.
+_LINE_INDEXES: dict[tuple[str, str], dict[str, list[tuple[str, int]]]] = {}
+
+
 @dataclass(frozen=True)
 class CheckOptions:
     near_miss_threshold: float = 0.8
@@ -61,10 +65,16 @@ class CheckContext:
         cached = self._head_index if side == "head" else self._base_index
         if cached is not None:
             return cached
-        index: dict[str, list[tuple[str, int]]] = {}
-        for text in snapshot.text_files():
-            for pos, norm in enumerate(index_lines(text.lines).norm):
-                index.setdefault(norm, []).append((text.path, pos))
+        key = (str(snapshot.git.repo.resolve()), snapshot.rev)
+        index = _LINE_INDEXES.get(key)
+        if index is None:
+            index = {}
+            for text in snapshot.text_files():
+                for pos, norm in enumerate(index_lines(text.lines).norm):
+                    index.setdefault(norm, []).append((text.path, pos))
+            if len(_LINE_INDEXES) >= 4:
+                _LINE_INDEXES.pop(next(iter(_LINE_INDEXES)))
+            _LINE_INDEXES[key] = index
         if side == "head":
             self._head_index = index
         else:
@@ -74,11 +84,11 @@ class CheckContext:
     # -- the parser layer, built on first use and shared by every finding --------------------
 
     def _index(self, snapshot: Snapshot) -> RepoIndex:
-        from reviewvet.index.build import index_revision
+        from reviewvet.index.build import index_revision_memo
 
         if snapshot.rev not in self._repo_index:
-            self._repo_index[snapshot.rev] = index_revision(snapshot.git, snapshot.rev, cache=self.cache,
-                                                            tree=snapshot.tree)
+            self._repo_index[snapshot.rev] = index_revision_memo(snapshot.git, snapshot.rev, cache=self.cache,
+                                                                 tree=snapshot.tree)
         return self._repo_index[snapshot.rev]
 
     def head_index(self) -> RepoIndex:

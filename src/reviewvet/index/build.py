@@ -84,6 +84,22 @@ class RepoIndex:
         return build_graph(self)
 
 
+_MEMO: dict[tuple[str, str, int, str], RepoIndex] = {}
+_MEMO_SIZE = 4
+
+
+def index_revision_memo(git: Git, rev: str, *, cache: ParseCache | None, tree: dict[str, TreeEntry] | None = None,
+                        max_bytes: int = DEFAULT_MAX_BYTES) -> RepoIndex:
+    """``index_revision``, remembered for the last few revisions of this process: a commit's files
+    never change, and a batch of reviews of one pull request shares its head and merge base."""
+    key = (str(git.repo.resolve()), rev, max_bytes, str(cache.path) if cache else "")
+    if key not in _MEMO:
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.pop(next(iter(_MEMO)))
+        _MEMO[key] = index_revision(git, rev, cache=cache, tree=tree, max_bytes=max_bytes)
+    return _MEMO[key]
+
+
 def index_revision(
     git: Git,
     rev: str,

@@ -295,6 +295,17 @@ def make_block(role: str, language: str, text: str, line: int, path_hint: str | 
     return CodeBlock("evidence", language, text, line, tuple(lines), (), path_hint)
 
 
+def diff_lines(block: CodeBlock) -> list[tuple[str, str]]:
+    """A diff block's lines in order as (marker, text): "-" removed, "+" added, " " context."""
+    out = []
+    for line in block.text.rstrip("\n").split("\n"):
+        mark = _marker(line)
+        if mark == "header":
+            continue
+        out.append((mark or " ", line[1:] if mark or line.startswith(" ") else line))
+    return out
+
+
 def _marker(line: str) -> str:
     if line.startswith(("+++", "---", "@@")):
         return "header"

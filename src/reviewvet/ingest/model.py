@@ -119,6 +119,8 @@ class Review:
     findings: tuple[Finding, ...] = ()
     agent_reviews: tuple[AgentReview, ...] = ()
     warnings: tuple[ParseWarning, ...] = field(default=())
+    reconciliation: tuple[tuple[int, str], ...] = ()  # (line, text) of each Reconciliation item
+    tables: tuple[tuple[int, tuple[tuple[str, ...], ...]], ...] = ()  # (line, rows) of every table
 
     def all_findings(self) -> tuple[Finding, ...]:
         """Consolidated findings followed by every agent's own findings."""

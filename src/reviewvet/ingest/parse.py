@@ -81,6 +81,8 @@ def parse_review(text: str, source: str = "<review>") -> Review:
         findings=tuple(walker.findings["consolidated"]),
         agent_reviews=tuple(walker.agent_reviews()),
         warnings=tuple(sorted(warnings, key=lambda w: w.line)),
+        reconciliation=tuple(walker.reconciliation),
+        tables=tuple(walker.tables),
     )
 
 
@@ -132,6 +134,9 @@ class _Walker:
         self.saw_section = False
         self.in_summary = False
         self.summary: list[Block] = []
+        self.in_reconciliation = False
+        self.reconciliation: list[tuple[int, str]] = []
+        self.tables: list[tuple[int, tuple[tuple[str, ...], ...]]] = []
 
     def walk(self, blocks: list[Block]) -> None:
         for block in blocks:
@@ -146,8 +151,19 @@ class _Walker:
             else:
                 if self.in_summary and block.kind in ("para", "item"):
                     self.summary.append(block)
+                self._note(block)
                 self._add(block)
         self._close()
+
+    def _note(self, block: Block) -> None:
+        """Keep what the audit compares with: Reconciliation items and every table."""
+        if block.kind == "table" and not self.in_appendix:
+            self.tables.append((block.line, block.rows))
+        elif block.kind in ("para", "item"):
+            if re.match(r"^\W*reconciliation\W*[.:]", block.text, re.I) and not self.in_appendix:
+                self.in_reconciliation = True
+            elif self.in_reconciliation:
+                self.reconciliation.append((block.line, block.text))
 
     def _add(self, block: Block) -> None:
         if self.section is not None and block.kind != "rule":
@@ -156,6 +172,7 @@ class _Walker:
     def _heading(self, block: Block) -> None:
         category = heading_category(block.text)
         self.in_summary = not self.in_appendix and normalise_heading(block.text) == "executive summary"
+        self.in_reconciliation = not self.in_appendix and normalise_heading(block.text) == "reconciliation"
         if self.in_appendix and (agent := self._agent_heading(block.text)):
             self._close()
             self.origin = agent

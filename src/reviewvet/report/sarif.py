@@ -3,7 +3,8 @@
 - ``ruleId``: the rule that decided the finding (a false-positive rule first), else RV000;
 - ``level`` from the final severity (critical: error, important: warning, suggestion: note);
 - the location is where the code really is (the located quote, else the checked line claim);
-- ``baselineState``: ``new`` for regressions, ``unchanged`` for pre-existing gaps;
+- ``baselineState``: ``new`` for regressions, ``unchanged`` for pre-existing gaps, ``updated``
+  for claims the pull request changed in part;
 - ``partialFingerprints``: ``reviewvet/v1`` (rule, path and normalised matched text: no line
   numbers, so it survives unrelated edits) and GitHub's ``primaryLocationLineHash``;
 - false positives carry an ``external`` suppression with the rules' notes as justification.
@@ -19,7 +20,7 @@ from typing import Any
 from reviewvet import __version__
 from reviewvet.checks.model import FindingVerdict
 from reviewvet.pipeline import Verification
-from reviewvet.rules.model import Decision, Rule
+from reviewvet.rules.model import Decision, Rule, RuleHit
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"critical": "error", "important": "warning", "suggestion": "note"}
@@ -93,10 +94,16 @@ def _result(fv: FindingVerdict, decision: Decision | None, index: dict[str, int]
 
 
 def _deciding_rule(decision: Decision | None) -> str:
+    """The rule a result is filed under: one that made the finding a false positive, else one that
+    changed it, else any other — location rules (RV2xx) last, since they come and go as lines move."""
     if decision is None or not decision.hits:
         return GENERIC[0]
-    deciding = [h for h in decision.hits if "false positive" in h.effect] or list(decision.hits)
-    return deciding[0].code
+
+    def rank(hit: RuleHit) -> tuple[bool, bool, bool, str]:
+        changed = any(word in hit.effect for word in ("severity", "label", "merged"))
+        return ("false positive" not in hit.effect, not changed, hit.code.startswith("RV2"), hit.code)
+
+    return min(decision.hits, key=rank).code
 
 
 def _message(fv: FindingVerdict, decision: Decision | None) -> str:
@@ -130,6 +137,8 @@ def _baseline_state(fv: FindingVerdict) -> str | None:
         return "new"
     if status in ("gap", "widened"):
         return "unchanged"
+    if status == "mixed":
+        return "updated"  # pre-existing code the pull request changed in part
     return None
 
 

@@ -99,7 +99,7 @@ def _pick_head(git: Git, head: str, check: HeadCheck, notes: list[str]) -> str:
     if head != "auto":
         return git.resolve(head, what="--head")
     if check.status == "found":
-        sha = _newest(git, [full for _, full in check.found])
+        sha = newest(git, [full for _, full in check.found])
         notes.append(f"--head auto: the review's own head {sha[:12]} exists and is used")
         return sha
     best = check.candidates[0] if check.candidates else None
@@ -112,7 +112,7 @@ def _pick_head(git: Git, head: str, check: HeadCheck, notes: list[str]) -> str:
     return best.sha
 
 
-def _newest(git: Git, shas: list[str]) -> str:
+def newest(git: Git, shas: list[str]) -> str:
     """The one of ``shas`` that descends from all the others (else the first)."""
     tips = git.independent(shas) if len(shas) > 1 else shas
     return tips[0] if len(tips) == 1 else shas[0]
@@ -142,7 +142,7 @@ def check_review_head(git: Git, review: Review) -> HeadCheck:
         else:
             missing.append(sha)
     unreachable: tuple[str, ...] = ()
-    if found and not git.refs_containing(_newest(git, [full for _, full in found]), limit=1):
+    if found and not git.refs_containing(newest(git, [full for _, full in found]), limit=1):
         unreachable = tuple(named_sha for named_sha, _ in found)
     candidates: tuple[HeadCandidate, ...] = ()
     if (missing or unreachable) and review.commits:

@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 
 from reviewvet.errors import RuleFileError
+from reviewvet.ingest.findings import diff_lines
 from reviewvet.ingest.model import Finding
 from reviewvet.ingest.vocabulary import INLINE_CODE
 
@@ -76,9 +77,10 @@ def _convention(path: str, node: object) -> Convention:
     if not isinstance(node, yaml.MappingNode):
         raise RuleFileError(path, line, "each convention is a mapping (name, files, forbid or when/require_after)")
     data = yaml.safe_load(yaml.serialize(node))
+    field_lines = {k.value: k.start_mark.line + 1 for k, _ in node.value}
     unknown = sorted(set(data) - _FIELDS)
     if unknown:
-        raise RuleFileError(path, line, f"unknown convention field {unknown[0]!r}")
+        raise RuleFileError(path, field_lines[unknown[0]], f"unknown convention field {unknown[0]!r}")
     name = str(data.get("name", ""))
     if not _NAME.match(name):
         raise RuleFileError(path, line, f"convention name {name!r} is missing or not kebab-case")
@@ -95,20 +97,27 @@ def _convention(path: str, node: object) -> Convention:
         try:
             return re.compile(str(data[key]))
         except re.error as exc:
-            raise RuleFileError(path, line,
+            raise RuleFileError(path, field_lines.get(key, line),
                                 f"convention {name!r}: {key} is not a valid regular expression: {exc}") from exc
 
     return Convention(name, tuple(files), str(data.get("message", "")), str(data.get("source", f"{path}:{line}")),
                       pattern("forbid"), pattern("when"), pattern("require_after"), int(data.get("within", 3)))
 
 
-def proposed_text(finding: Finding) -> list[list[str]]:
-    """Runs of proposed lines: each diff's + lines, each proposal, and inline code recommended in prose."""
-    runs = [list(b.proposed) for b in finding.blocks if b.role in ("diff", "proposal") and b.proposed]
-    sentences = [finding.title] + [s for s in re.split(r"(?<=[.!?])\s+|\n", finding.body) if _RECOMMENDS.match(s)]
+def proposed_text(finding: Finding) -> list[list[tuple[str, bool]]]:
+    """Runs of (line, added) the fix proposes: a diff's new side (its ``+`` lines added, its context
+    kept), a proposal block, and inline code recommended in prose (a title or a sentence that
+    starts with Fix, Add, Use, Consider ...)."""
+    runs: list[list[tuple[str, bool]]] = []
+    for b in finding.blocks:
+        if b.role == "diff":
+            runs.append([(text, mark == "+") for mark, text in diff_lines(b) if mark != "-"])
+        elif b.role == "proposal" and b.proposed:
+            runs.append([(line, True) for line in b.proposed])
+    sentences = [s for s in [finding.title, *re.split(r"(?<=[.!?])\s+|\n", finding.body)] if _RECOMMENDS.match(s)]
     inline = [code for s in sentences for code in INLINE_CODE.findall(s)]
     if inline:
-        runs.append(inline)
+        runs.append([(code, True) for code in inline])
     return runs
 
 
@@ -126,13 +135,15 @@ def violations(finding: Finding, targets: list[str], conventions: list[Conventio
     return found
 
 
-def _breaks(convention: Convention, lines: list[str]) -> bool:
-    if convention.forbid is not None and any(convention.forbid.search(line) for line in lines):
+def _breaks(convention: Convention, run: list[tuple[str, bool]]) -> bool:
+    """Forbidden text on an added line; or an added line matching ``when`` with no ``require_after``
+    within the next ``within`` lines of the new text (context lines count)."""
+    if convention.forbid is not None and any(added and convention.forbid.search(line) for line, added in run):
         return True
     if convention.when is not None and convention.require_after is not None:
-        for i, line in enumerate(lines):
-            if convention.when.search(line):
-                after = lines[i + 1:i + 1 + convention.within]
+        for i, (line, added) in enumerate(run):
+            if added and convention.when.search(line):
+                after = [text for text, _ in run[i + 1:i + 1 + convention.within]]
                 if not any(convention.require_after.search(x) for x in after):
                     return True
     return False

@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 from reviewvet.checks.model import FindingVerdict
+from reviewvet.ingest.findings import diff_lines
 from reviewvet.ingest.vocabulary import agent_family
 
 FACT_NAMES = frozenset(
@@ -75,10 +76,10 @@ def fix_facts(verdict: FindingVerdict) -> dict[str, Any]:
     proposed = [line for b in blocks for line in b.proposed]
     changed: list[str] = []
     for b in blocks:
-        old = {x.strip() for x in b.claimed}
-        new = {x.strip() for x in b.proposed}
-        changed += [x for x in b.proposed if x.strip() and x.strip() not in old]
-        changed += [x for x in b.claimed if x.strip() and x.strip() not in new and b.role == "diff"]
+        if b.role == "diff":
+            changed += [text for mark, text in diff_lines(b) if mark in "+-" and text.strip()]
+        else:
+            changed += [x for x in b.proposed if x.strip()]
     paths = [r.path for r in verdict.finding.references if r.path]
     if paths and all(p.lower().endswith(DOC_EXTENSIONS) for p in paths):
         kind = "docs"

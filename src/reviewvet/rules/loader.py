@@ -21,6 +21,7 @@ passed to ``eval``.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,14 @@ def default_rule_files() -> list[tuple[str, str]]:
                   if entry.name.endswith((".yaml", ".yml")))
 
 
+@lru_cache(maxsize=1)
+def default_rules() -> tuple[Rule, ...]:
+    """The shipped rules, parsed and compiled once per process."""
+    return tuple(r for name, text in default_rule_files() for r in parse_rule_file(f"rules/{name}", text))
+
+
 def load_rules(extra_dirs: list[Path] | None = None, *, defaults: bool = True) -> list[Rule]:
-    sources = [(f"rules/{name}", text) for name, text in default_rule_files()] if defaults else []
+    sources: list[tuple[str, str]] = []
     for folder in extra_dirs or []:
         if not folder.is_dir():
             raise RuleFileError(str(folder), 0, "is not a folder of rule files")
@@ -50,10 +57,12 @@ def load_rules(extra_dirs: list[Path] | None = None, *, defaults: bool = True) -
             sources.append((str(path), path.read_text("utf-8")))
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    for name, text in sources:
-        for rule in parse_rule_file(name, text):
+    parsed = [list(default_rules())] if defaults else []
+    parsed += [parse_rule_file(name, text) for name, text in sources]
+    for group in parsed:
+        for rule in group:
             if rule.code in seen:
-                raise RuleFileError(name, int(rule.source.rsplit(":", 1)[1]),
+                raise RuleFileError(rule.source.rsplit(":", 1)[0], int(rule.source.rsplit(":", 1)[1]),
                                     f"rule code {rule.code!r} is already used at {seen[rule.code]}")
             seen[rule.code] = rule.source
             rules.append(rule)
@@ -121,17 +130,19 @@ def _rule(path: str, node: Any) -> Rule:
 def _check_actions(path: str, node: Any, actions: Any) -> None:
     if not isinstance(actions, dict) or not actions:
         raise RuleFileError(path, _line(node), "actions must be a non-empty mapping")
+    lines = {k.value: _line(k) for k, _ in node.value}
     for key, value in actions.items():
+        line = lines.get(key, _line(node))
         if key not in ACTIONS:
-            raise RuleFileError(path, _line(node), f"unknown action {key!r}; known: {', '.join(ACTIONS)}")
+            raise RuleFileError(path, line, f"unknown action {key!r}; known: {', '.join(ACTIONS)}")
         if key in ("severity", "max_severity") and value not in SEVERITIES:
-            raise RuleFileError(path, _line(node), f"{key} {value!r} is not one of {', '.join(SEVERITIES)}")
+            raise RuleFileError(path, line, f"{key} {value!r} is not one of {', '.join(SEVERITIES)}")
         if key == "relabel" and value not in ("regression", "gap"):
-            raise RuleFileError(path, _line(node), f"relabel {value!r} must be 'regression' or 'gap'")
+            raise RuleFileError(path, line, f"relabel {value!r} must be 'regression' or 'gap'")
         if key in ("false_positive", "merge") and not isinstance(value, bool):
-            raise RuleFileError(path, _line(node), f"{key} must be true or false")
+            raise RuleFileError(path, line, f"{key} must be true or false")
         if key == "note" and not isinstance(value, str):
-            raise RuleFileError(path, _line(node), "note must be text")
+            raise RuleFileError(path, line, "note must be text")
 
 
 def _compile(path: str, node: Any, expression: str) -> Any:

@@ -1,0 +1,224 @@
+"""SARIF 2.1.0 and rdjsonl output: the demo verification validates against the SARIF schema,
+results follow the rules' decisions, GitHub's line hashes are reproduced, and reviewvet's own
+fingerprint survives unrelated edits."""
+
+from __future__ import annotations
+
+import json
+import pytest
+from gitbuild import RepoBuilder
+
+from reviewvet.ingest.parse import parse_review, read_review_file
+from reviewvet.pipeline import Verification, VerifyOptions, verify
+from reviewvet.report import rdjsonl, sarif
+from reviewvet.report.sarif import line_hashes
+from tests.conftest import REVIEWS, ROOT
+
+SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+LEVELS = {"critical": "error", "important": "warning", "suggestion": "note"}
+
+
+@pytest.fixture(scope="module")
+def result(demo_repo) -> Verification:  # type: ignore[no-untyped-def]
+    review = parse_review(read_review_file(REVIEWS / "demo-review.md"), "demo-review.md")
+    return verify(review, demo_repo.path, VerifyOptions(head=demo_repo.head, base=demo_repo.base,
+                                                        context=REVIEWS / "demo-context.yaml"))
+
+
+@pytest.fixture(scope="module")
+def log(result: Verification) -> dict:  # type: ignore[type-arg]
+    return json.loads(sarif.render(result))
+
+
+def results_by_key(log: dict) -> dict[str, dict]:  # type: ignore[type-arg]
+    return {r["properties"]["finding"]: r for r in log["runs"][0]["results"]}
+
+
+# -- the demo verification ----------------------------------------------------------------------
+
+
+def test_sarif_validates_against_the_schema(log: dict) -> None:  # type: ignore[type-arg]
+    if not SCHEMA.is_file():
+        pytest.skip(f"the SARIF 2.1.0 schema is not available at {SCHEMA}")
+    import jsonschema
+
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft4Validator(schema).validate(log)
+    assert log["version"] == "2.1.0"
+
+
+def test_one_result_per_finding(result: Verification, log: dict) -> None:  # type: ignore[type-arg]
+    keys = [r["properties"]["finding"] for r in log["runs"][0]["results"]]
+    assert keys == [v.finding.key for v in result.verdicts]
+    assert len(keys) == len(set(keys)) == 36
+
+
+def test_levels_follow_the_final_severities(result: Verification, log: dict) -> None:  # type: ignore[type-arg]
+    for key, r in results_by_key(log).items():
+        assert r["level"] == LEVELS.get(result.decisions[key].severity or "", "note"), key
+    assert results_by_key(log)["consolidated/I1"]["level"] == "warning"
+    assert results_by_key(log)["consolidated/S1"]["level"] == "note"
+
+
+def test_false_positives_and_only_they_are_suppressed(result: Verification, log: dict) -> None:  # type: ignore[type-arg]
+    suppressed = {k for k, r in results_by_key(log).items() if "suppressions" in r}
+    assert suppressed == {k for k, d in result.decisions.items() if d.false_positive}
+    assert suppressed == {"consolidated/S2", "Gemini/S3"}
+    (s3,) = results_by_key(log)["Gemini/S3"]["suppressions"]
+    assert s3["kind"] == "external" and "no-teardown-in-bats" in s3["justification"]
+    assert results_by_key(log)["Gemini/S3"]["ruleId"] == "RV601"  # the false-positive rule decides
+
+
+def test_regressions_are_new_and_gaps_unchanged(result: Verification, log: dict) -> None:  # type: ignore[type-arg]
+    states = {k: r.get("baselineState") for k, r in results_by_key(log).items()}
+    for v in result.verdicts:
+        status = v.provenance.status if v.provenance else ""
+        if status in ("regression", "removed-by-PR"):
+            assert states[v.finding.key] == "new", v.finding.key
+        if status in ("gap", "widened"):
+            assert states[v.finding.key] == "unchanged", v.finding.key
+    assert (states["consolidated/I1"], states["consolidated/S1"]) == ("new", "unchanged")
+    # relabelled by the rules: the state follows the code, not the reviewer's label
+    assert (states["consolidated/S7"], states["consolidated/S8"]) == ("unchanged", "new")
+
+
+def test_every_rule_id_is_described_by_the_driver(log: dict) -> None:  # type: ignore[type-arg]
+    run = log["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    ids = [r["id"] for r in rules]
+    assert {"RV101", "RV601", "RV701", "RV702"} <= set(ids) and len(ids) == len(set(ids))
+    for r in run["results"]:
+        assert r["ruleId"] in ids
+        assert rules[r["ruleIndex"]]["id"] == r["ruleId"]
+    assert results_by_key(log)["Claude/I2"]["ruleId"] == "RV701"
+
+
+def test_locations_are_where_the_code_really_is(log: dict) -> None:  # type: ignore[type-arg]
+    s3 = results_by_key(log)["consolidated/S3"]["locations"][0]["physicalLocation"]  # cited 19-25, really 32-38
+    assert s3["artifactLocation"]["uri"] == "scripts/run-agent.sh"
+    assert (s3["region"]["startLine"], s3["region"]["endLine"]) == (32, 38)
+    s4 = results_by_key(log)["consolidated/S4"]["locations"][0]["physicalLocation"]  # wrong path
+    assert s4["artifactLocation"]["uri"] == "scripts/lib.sh"
+
+
+def test_rdjsonl_lines_are_reviewdog_diagnostics(result: Verification, log: dict) -> None:  # type: ignore[type-arg]
+    lines = rdjsonl.render(result).splitlines()
+    located = [r for r in log["runs"][0]["results"] if "locations" in r]
+    assert len(lines) == len(located) > 0
+    for line, r in zip(lines, located, strict=True):
+        d = json.loads(line)
+        assert d["message"].startswith(d["original_output"] + ": ")
+        assert d["location"]["path"] == r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert isinstance(d["location"]["range"]["start"]["line"], int)
+        assert d["severity"] in ("ERROR", "WARNING", "INFO")
+        assert d["code"]["value"] == r["ruleId"]
+    by_key = {json.loads(line)["original_output"]: json.loads(line) for line in lines}
+    assert by_key["consolidated/I1"]["severity"] == "WARNING"
+    assert by_key["consolidated/S2"]["code"]["value"] == "RV102"
+
+
+# -- GitHub's primaryLocationLineHash -----------------------------------------------------------
+
+
+def test_line_hash_of_an_empty_file() -> None:
+    assert line_hashes("") == {1: "c129715d7a2bc9a3:1"}
+
+
+def test_line_hashes_skip_spaces_and_tabs() -> None:
+    assert line_hashes(" a\nb\n  \t\tc\n d") == {
+        1: "271789c17abda88f:1", 2: "54703d4cd895b18:1", 3: "180aee12dab6264:1", 4: "a23a3dc5e078b07b:1"}
+
+
+def test_line_hashes_with_crlf_line_endings() -> None:
+    hashes = line_hashes(" hello; \t\r\nworld!!!\r\n\r\n\r\n  \t\tGreetings\r\n End\r\n")
+    assert list(hashes.values()) == ["e9496ae3ebfced30:1", "fb7c023a8b9ccb3f:1", "ce8ba1a563dcdaca:1",
+                                     "e20e36e16fcb0cc8:1", "b3edc88f2938467e:1", "c8e28b0b4002a3a0:1",
+                                     "c129715d7a2bc9a3:1"]
+    assert list(hashes) == list(range(1, 8))
+
+
+def test_line_hashes_count_repeated_windows() -> None:
+    hashes = line_hashes("Lorem ipsum dolor sit amet.\n" * 10)
+    assert [hashes[n] for n in range(1, 7)] == [f"a7f2ff13bc495cf2:{n}" for n in range(1, 7)]
+    assert [hashes[n] for n in range(7, 12)] == ["a7f2ff1481e87703:1", "a9cf91f7bbf1862b:1", "55ec222b86bcae53:1",
+                                                 "cc97dc7b1d7d8f7b:1", "c129715d7a2bc9a3:1"]
+
+
+# -- on a small repository: severities decided by the rules, stable fingerprints ----------------
+
+STORE = """\
+import json
+
+
+def load(path):
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def merge(left, right):
+    out = dict(left)
+    out.update(right)
+    return out
+"""
+MERGE_QUOTE = "def merge(left, right):\n    out = dict(left)\n"
+
+
+def review(ref: str, code: str = MERGE_QUOTE, tag: str = "important, regression", fid: str = "I1",
+           section: str = "Important Issues") -> str:
+    return (f"# Deep Review: sarif\n\n## {section}\n\n{fid}. **`merge` is shallow** — `{ref}` [Claude]\n\n"
+            f"```python\n{code}```\n\nNested dictionaries are shared.\n\n*({tag}.)*\n")
+
+
+@pytest.fixture
+def repo(make_repo) -> RepoBuilder:  # type: ignore[no-untyped-def]
+    repo = make_repo()
+    repo.commit("store: start", {"app/store.py": "import json\n"}, date="2025-05-01T09:00:00+00:00")
+    repo.branch("pr")
+    repo.checkout("pr")
+    repo.commit("store: add load and merge", {"app/store.py": STORE}, date="2026-01-10T09:00:00+00:00")
+    return repo
+
+
+def only_result(text: str, repo: RepoBuilder, head: str = "pr") -> dict:  # type: ignore[type-arg]
+    v = verify(parse_review(text), repo.path, VerifyOptions(head=head, base="main"))
+    (r,) = sarif.sarif_log(v)["runs"][0]["results"]
+    return r  # type: ignore[no-any-return]
+
+
+def region(r: dict) -> tuple[int, int]:  # type: ignore[type-arg]
+    reg = r["locations"][0]["physicalLocation"]["region"]
+    return reg["startLine"], reg["endLine"]
+
+
+def test_the_level_follows_a_severity_lowered_by_a_rule(repo) -> None:  # type: ignore[no-untyped-def]
+    r = only_result(review("app/store.py:9-12", tag="critical, regression", fid="C1", section="Critical Issues",
+                           code="def merge(left, right, deep=False):\n    out = copy.deepcopy(left)\n"), repo)
+    assert r["properties"]["claimedSeverity"] == "critical"
+    assert "RV501" in r["properties"]["rules"] and r["level"] == "warning"  # capped at important
+
+
+def test_fingerprint_survives_unrelated_lines_moving_the_code(repo) -> None:  # type: ignore[no-untyped-def]
+    before = only_result(review("app/store.py:9-10"), repo)
+    moved = repo.commit("store: header", {"app/store.py": "".join(f"# note {i}\n" for i in range(5)) + STORE},
+                        date="2026-01-11T09:00:00+00:00")
+    unchanged_claims = only_result(review("app/store.py:9-10"), repo, head=moved)
+    moved_claims = only_result(review("app/store.py:14-15"), repo, head=moved)
+    assert region(before) == (9, 10) and region(unchanged_claims) == region(moved_claims) == (14, 15)
+    for after in (unchanged_claims, moved_claims):
+        assert after["partialFingerprints"] == before["partialFingerprints"]  # reviewvet/v1 and the line hash
+        assert after["ruleId"] == before["ruleId"]
+
+
+def test_fingerprint_tells_different_findings_apart(repo) -> None:  # type: ignore[no-untyped-def]
+    merge = only_result(review("app/store.py:9-10"), repo)
+    load = only_result(review("app/store.py:4-5", code="def load(path):\n    with open(path) as handle:\n"), repo)
+    assert merge["partialFingerprints"]["reviewvet/v1"] != load["partialFingerprints"]["reviewvet/v1"]
+
+
+def test_fingerprint_survives_a_move_of_more_than_five_lines(repo) -> None:  # type: ignore[no-untyped-def]
+    before = only_result(review("app/store.py:9-10"), repo)
+    moved = repo.commit("store: header", {"app/store.py": "".join(f"# note {i}\n" for i in range(10)) + STORE},
+                        date="2026-01-11T09:00:00+00:00")
+    after = only_result(review("app/store.py:9-10"), repo, head=moved)
+    assert region(after) == (19, 20)
+    assert after["partialFingerprints"]["reviewvet/v1"] == before["partialFingerprints"]["reviewvet/v1"]
