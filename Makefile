@@ -11,9 +11,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	@echo "installing reviewvet and its dependencies into $(VENV) (log: $(VENV)/install.log)"
+	@( $(BIN)/python -m pip install --upgrade pip && $(BIN)/python -m pip install -e '.[test]' ) \
+		> $(VENV)/install.log 2>&1 || ( tail -40 $(VENV)/install.log; exit 1 )
+	@touch $(STAMP)
 
 install: $(STAMP)
 
