@@ -56,11 +56,9 @@ class Convention:
 def parse_context(path: str, text: str) -> list[Convention]:
     import yaml
 
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise RuleFileError(path, mark.line + 1 if mark else 0, f"not valid YAML: {exc}") from exc
+    from reviewvet.rules.loader import compose_yaml
+
+    root = compose_yaml(path, text)
     if root is None:
         return []
     fields = {k.value: v for k, v in root.value} if isinstance(root, yaml.MappingNode) else None

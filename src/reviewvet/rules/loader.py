@@ -69,14 +69,21 @@ def load_rules(extra_dirs: list[Path] | None = None, *, defaults: bool = True) -
     return sorted(rules, key=lambda r: r.code)
 
 
-def parse_rule_file(path: str, text: str) -> list[Rule]:
+def compose_yaml(path: str, text: str) -> Any:
+    """The YAML node tree (which keeps line numbers), or RuleFileError at the line of the syntax error."""
     import yaml
 
     try:
-        root = yaml.compose(text)
+        return yaml.compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise RuleFileError(path, mark.line + 1 if mark else 0, f"not valid YAML: {exc}") from exc
+
+
+def parse_rule_file(path: str, text: str) -> list[Rule]:
+    import yaml
+
+    root = compose_yaml(path, text)
     if root is None:
         return []
     if not isinstance(root, yaml.MappingNode) or "rules" not in _keys(root):
