@@ -113,7 +113,10 @@ def run_report(args: argparse.Namespace) -> int:
     from reviewvet.audit import report
     from reviewvet.audit.store import Store
 
-    with Store(_db(args), read_only=args.out is None) as store:
+    path = _db(args)
+    if not path.exists():
+        raise UsageError(f"audit store {str(path)!r} does not exist; ingest reviews first")
+    with Store(path, read_only=args.out is None) as store:
         found = report.tables(store, args.by)
         print(report.render_markdown(found) if args.format == "markdown" else report.render_terminal(found))
         if args.out is not None:
@@ -135,5 +138,6 @@ def run_sql(args: argparse.Namespace) -> int:
         writer.writerows(rows)
         sys.stdout.write(buffer.getvalue())
     else:
-        print(render_terminal([Table(f"{len(rows)} row(s)", columns, rows)]))
+        print(render_terminal([Table("", columns, rows)]).rstrip())
+        print(f"{len(rows)} row(s)")
     return 0

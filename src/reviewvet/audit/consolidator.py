@@ -37,9 +37,21 @@ class ConsolidatorItem:
     text: str
 
 
+_ITEM_START = re.compile(rf"(?:^|(?<=[.:;)\]])\s*|(?<=\s)-\s*)(?=(?:{'|'.join(AGENT_FAMILIES)})\w*\s+[CIS]\d+\b)")
+
+
+def _split_items(texts: list[str]) -> list[str]:
+    """Items one a paragraph, or run together and broken across lines by a flattening: the text is
+    joined, then cut before each ``Agent X1`` that opens a sentence or a list item."""
+    text = " ".join(t.strip() for t in texts)
+    cuts = sorted({m.end() for m in _ITEM_START.finditer(text)} | {0})
+    pieces = (text[a:b].strip(" -") for a, b in zip(cuts, [*cuts[1:], len(text)], strict=True))
+    return [p for p in pieces if p]
+
+
 def reconciliation_items(review: Review, findings: Sequence[Finding]) -> list[ConsolidatorItem]:
     items = []
-    for _, text in review.reconciliation:
+    for text in _split_items([t for _, t in review.reconciliation]):
         match = _ITEM.match(text)
         if not match:
             continue

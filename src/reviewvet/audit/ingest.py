@@ -75,7 +75,7 @@ def from_paths(paths: list[Path]) -> tuple[list[Item], list[Outcome]]:
             try:
                 from reviewvet.ingest.parse import read_review_file
 
-                items.append(Item(str(file), file.name, read_review_file(file)))
+                items.append(Item(str(file.resolve()), file.name, read_review_file(file)))
             except ReviewvetError as exc:
                 skipped.append(Outcome(str(file), "skipped", str(exc)))
     return items, skipped
@@ -172,15 +172,20 @@ def _head_for(item: Item, review: Any, options: Options) -> tuple[str | None, st
 
 
 def _other_repository(repo: Path, named: str | None) -> str:
-    """A reason to refuse when the review is about another repository than the one given."""
+    """A reason to refuse when the review is about another repository than the one given
+    (owner/name against the origin's URL, whole path segments, ignoring case)."""
     if not named:
         return ""
     from reviewvet.git import Git
 
     remote = Git(repo).remote_url()
-    if remote and not remote.rstrip("/").removesuffix(".git").endswith(named.strip("/")):
-        return f"the review is about {named!r}, but the repository's origin is {remote!r}"
-    return ""
+    if not remote:
+        return ""
+    path = remote.lower().rstrip("/").removesuffix(".git")
+    wanted = named.lower().strip("/")
+    if path == wanted or path.endswith("/" + wanted) or path.endswith(":" + wanted):
+        return ""
+    return f"the review is about {named!r}, but the repository's origin is {remote!r}"
 
 
 def _verify(review: Any, head: str, base: str | None, options: Options) -> Any:
@@ -203,12 +208,20 @@ def ingest(store: Store, items: list[Item], options: Options,
            progress: Callable[[int, int, str], None] | None = None) -> Summary:
     summary = Summary()
     todo: list[tuple[Item, list[str]]] = []
+    seen: dict[str, str] = {}
     for item in items:
         rid = review_id(item.text)
-        if store.has_review(rid):
+        if rid in seen:
+            summary.outcomes.append(Outcome(item.source, "unchanged", f"same text as {seen[rid]}"))
+            continue
+        seen[rid] = item.source
+        mapped = item.name in options.mapping or item.source in options.mapping
+        if store.has_review(rid) and not (mapped and store.status_of(rid) == "unverified"):
             summary.outcomes.append(Outcome(item.source, "unchanged", "already stored"))
         else:
-            todo.append((item, [old for old in store.reviews_from(item.source) if old != rid]))
+            # A stored unverified review that --map now gives a head for is verified again.
+            replaces = [old for old in store.reviews_from(item.source) if old != rid]
+            todo.append((item, replaces + ([rid] if store.has_review(rid) else [])))
     done = 0
     for (item, replaces), (status, reason, rows, findings) in zip(todo, _run(todo, options), strict=True):
         done += 1

@@ -74,9 +74,11 @@ REPORTS = {
 CONSOLIDATOR = """
 SELECT agent,
   count(*) FILTER (WHERE written NOT LIKE 'retro:%') AS items,
-  count(*) FILTER (WHERE link = 'unlinked') AS unlinked,
-  count(*) FILTER (WHERE agrees) AS agree,
-  count(*) FILTER (WHERE agrees = false) AS disagree
+  count(*) FILTER (WHERE written NOT LIKE 'retro:%' AND link = 'unlinked') AS unlinked,
+  count(*) FILTER (WHERE written NOT LIKE 'retro:%' AND agrees) AS agree,
+  count(*) FILTER (WHERE written NOT LIKE 'retro:%' AND agrees = false) AS disagree,
+  count(*) FILTER (WHERE written LIKE 'retro:%' AND agrees) AS summary_counts_agree,
+  count(*) FILTER (WHERE written LIKE 'retro:%' AND agrees = false) AS summary_counts_disagree
 FROM consolidator GROUP BY agent ORDER BY agent
 """
 

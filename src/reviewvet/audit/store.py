@@ -78,6 +78,20 @@ class Store:
             raise StoreError(f"audit store {str(path)!r} cannot be opened: {exc}") from exc
         if not read_only:
             self.migrate()
+        else:
+            self._check_version()
+
+    def _check_version(self) -> None:
+        """A read-only store must be one this reviewvet understands."""
+        import duckdb
+
+        try:
+            have = self.version()
+        except duckdb.Error as exc:
+            raise StoreError(f"{str(self.path)!r} is not a reviewvet audit store (no schema_version table)") from exc
+        if have > SCHEMA_VERSION:
+            raise StoreError(f"audit store {str(self.path)!r} has schema version {have}; this reviewvet knows "
+                             f"{SCHEMA_VERSION}: upgrade reviewvet")
 
     def close(self) -> None:
         self.db.close()
@@ -121,6 +135,10 @@ class Store:
 
     def has_review(self, review_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM reviews WHERE review_id = ?", [review_id]).fetchone() is not None
+
+    def status_of(self, review_id: str) -> str | None:
+        row = self.db.execute("SELECT status FROM reviews WHERE review_id = ?", [review_id]).fetchone()
+        return str(row[0]) if row else None
 
     def reviews_from(self, source: str) -> list[str]:
         rows = self.db.execute("SELECT review_id FROM reviews WHERE source = ?", [source]).fetchall()

@@ -243,6 +243,8 @@ def _sentence_like(text: str) -> bool:
     stop = sum(1 for w in words if w.lower() in _STOPWORDS)
     if stop >= 2 and stop / len(words) >= 0.15:
         return True
+    if len(words) >= 8 and re.search(r"[a-z0-9]\. [A-Z][a-z]", bare):
+        return True  # several sentences in a line: prose
     if not re.match(r"^[A-Z][a-z'’]*[ ,:]", text) or len(words) < 4:
         return False
     if text.endswith((".", ":")) and not re.search(r"[:=]=|\bfunc\b|\breturn\b", bare):

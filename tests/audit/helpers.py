@@ -1,0 +1,199 @@
+"""Shared pieces of the audit tests: a small two-branch repository, review documents written
+for it, and ways to run the CLI (in this process, or in a child process) and read a store."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from reviewvet.audit.store import TABLES
+from reviewvet.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+REVIEWS = ROOT / "fixtures" / "reviews"
+DEMO_REVIEW = REVIEWS / "demo-review.md"
+DEMO_FLAT = REVIEWS / "demo-flat.txt"
+DEMO_CONTEXT = REVIEWS / "demo-context.yaml"
+
+BOIL_MAIN = """\
+package kettle
+
+// Boil heats the water until it reaches the target temperature.
+func Boil(k *Kettle, target int) error {
+\tfor k.Temp() < target {
+\t\tk.Heat(1)
+\t}
+\treturn nil
+}
+"""
+
+BOIL_PR = """\
+package kettle
+
+import "errors"
+
+// ErrDry is returned when the kettle holds no water.
+var ErrDry = errors.New("dry")
+
+// Boil heats the water until it reaches the target temperature.
+func Boil(k *Kettle, target int) error {
+\tif k.Water() == 0 {
+\t\treturn ErrDry
+\t}
+\tfor k.Temp() <= target {
+\t\tk.Heat(5)
+\t}
+\treturn nil
+}
+"""
+
+# A deep review of the kettle PR in the layout of fixtures/reviews/demo-review.md. {commit} is the
+# commit it names, {repo} its Repo row, {title} the end of its title line.
+KETTLE_REVIEW = """\
+# Deep Review: {title}
+
+| | |
+|---|---|
+| **Date** | 2026-02-10 09:30 |
+| **Repo** | [{repo}](https://github.com/{repo}) |
+| **Round** | 2 |
+| **PR** | [#7](https://github.com/{repo}/pull/7) — Refuse to boil a dry kettle |
+| **Branch** | `fix/dry-kettle` |
+| **Commits** | `{commit}` kettle: refuse to boil without water |
+| **Reviewers** | Claude Opus 4.7 (effort: high), Codex GPT 5.4 (effort: high) |
+
+## Executive Summary
+
+The PR makes `Boil` refuse an empty kettle and heats in steps of five degrees. One Important, one Suggestion.
+
+## Critical Issues
+
+None.
+
+## Important Issues
+
+I1. **The loop now overshoots the target by up to five degrees** — `kettle/boil.go:13-15` [Claude Opus 4.7]
+
+```go
+\tfor k.Temp() <= target {
+\t\tk.Heat(5)
+\t}
+```
+
+The condition became `<=` and the step became 5, so `Boil` stops anywhere up to `target+5`.
+Heat in steps of one, or clamp the last step.
+
+*(important, regression — the loop was changed on this branch.)*
+
+## Suggestions
+
+S1. **`ErrDry` does not say which package failed** — `kettle/boil.go:6` [Codex GPT 5.4]
+
+```go
+var ErrDry = errors.New("dry")
+```
+
+Errors from this package elsewhere start with `kettle:`; `ErrDry` should too.
+
+*(suggestion, enhancement — the variable is new on this branch.)*
+"""
+
+EMPTY_REVIEW = """\
+# Deep Review: 20260211-120000-pr-8
+
+| | |
+|---|---|
+| **Date** | 2026-02-11 12:00 |
+| **Repo** | [acme/kettle](https://github.com/acme/kettle) |
+| **Reviewers** | Claude Opus 4.7 (effort: high) |
+
+## Executive Summary
+
+Nothing to report: the change is a comment.
+
+## Critical Issues
+
+None.
+
+## Important Issues
+
+None.
+
+## Suggestions
+
+None.
+"""
+
+
+def kettle_review(commit: str, *, repo: str = "acme/kettle", title: str = "20260210-093000-pr-7") -> str:
+    return KETTLE_REVIEW.replace("{commit}", commit[:7]).replace("{repo}", repo).replace("{title}", title)
+
+
+def build_kettle(builder: Any) -> tuple[Any, str]:
+    """main: one commit; `fix/dry-kettle`: one more; main moves on by one. Returns (repo, PR head)."""
+    builder.commit("kettle: add Boil", {"kettle/boil.go": BOIL_MAIN, "README.md": "# kettle\n"},
+                   date="2026-02-02T09:00:00+00:00")
+    builder.branch("fix/dry-kettle")
+    builder.checkout("fix/dry-kettle")
+    head = builder.commit("kettle: refuse to boil without water", {"kettle/boil.go": BOIL_PR},
+                          date="2026-02-03T09:00:00+00:00")
+    builder.checkout("main")
+    builder.commit("readme: say what it does", {"README.md": "# kettle\n\nBoils water.\n"},
+                   date="2026-02-04T09:00:00+00:00")
+    return builder, head
+
+
+def cli(*argv: Any) -> tuple[int, str, str]:
+    """Run the reviewvet CLI in this process; (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def cli_process(*argv: Any, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the reviewvet CLI in a child process (its own DuckDB instance and file locks)."""
+    return subprocess.run([sys.executable, "-m", "reviewvet.cli", *(str(a) for a in argv)],
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    """Read the store directly (read-only, closed again at once)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def counts(db: Path) -> dict[str, int]:
+    """Row counts of every table of the store."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in (*TABLES, "schema_version")}
+    finally:
+        con.close()
+
+
+def markdown_tables(text: str) -> dict[str, list[dict[str, str]]]:
+    """The tables of `audit report --format markdown`, by their `## title`, as lists of dicts."""
+    found: dict[str, list[dict[str, str]]] = {}
+    title, header = None, None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            title, header = line[3:], None
+            found[title] = []
+        elif line.startswith("|") and title is not None:
+            cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
+            if header is None:
+                header = cells
+            elif not line.startswith("|---"):
+                found[title].append(dict(zip(header, cells, strict=True)))
+    return found
