@@ -262,25 +262,23 @@ def widening_candidates(ctx: CheckContext, prov: ClaimProvenance, changes: dict[
     """Callers and callees of a gap's symbol whose lines the pull request added to or deleted from."""
     if prov.status != "gap" or not prov.symbol:
         return []
-    graph = ctx.head_index().graph
-    if prov.symbol not in graph:
-        return []
-    neighbours = [(n, "caller") for n in graph.predecessors(prov.symbol)]
-    neighbours += [(n, "callee") for n in graph.successors(prov.symbol)]
+    index = ctx.head_index()
+    near = index.neighbours
+    neighbours = [(n, "caller") for n in near.callers.get(prov.symbol, ())]
+    neighbours += [(n, "callee") for n in near.callees.get(prov.symbol, ())]
     base = ctx.base_index()
-    base_symbols = {s.id: s for s in base.symbols} if base is not None else {}
     found: list[Touched] = []
     for node, relation in dict.fromkeys(neighbours):
-        data = graph.nodes[node]
-        change = changes.get(data["path"])
-        if data.get("kind") in ("external", "main") or node == prov.symbol or change is None:
+        symbol = index.by_id.get(node)  # external calls and top-level code are not symbols
+        change = changes.get(symbol.path) if symbol is not None and node != prov.symbol else None
+        if symbol is None or change is None:
             continue
-        added = tuple(line for a, b in change.added for line in range(a, b + 1) if data["start"] <= line <= data["end"])
-        old = base_symbols.get(node)
+        added = tuple(line for a, b in change.added for line in range(a, b + 1) if symbol.start <= line <= symbol.end)
+        old = base.by_id.get(node) if base is not None else None
         deleted = old is not None and old.path == change.old_path and any(
             a <= old.end and old.start <= b for a, b in change.deleted)
         if added or deleted:
-            found.append(Touched(node, relation, data["path"], added, deleted))
+            found.append(Touched(node, relation, symbol.path, added, deleted))
     return found
 
 

@@ -22,6 +22,7 @@ from reviewvet.index.model import IndexStats, ParsedFile, Symbol
 if TYPE_CHECKING:
     import networkx
 
+    from reviewvet.index.graph import Edge, Neighbours
     from reviewvet.index.symbols import SymbolTable
 
 LANGUAGES = {".go": "go", ".sh": "shell", ".bash": "shell", ".bats": "bats", ".py": "python"}
@@ -67,6 +68,10 @@ class RepoIndex:
         return place_symbols(self.files, self.go_modules)
 
     @cached_property
+    def by_id(self) -> dict[str, Symbol]:
+        return {s.id: s for s in self.symbols}
+
+    @cached_property
     def table(self) -> SymbolTable:
         from reviewvet.index.symbols import SymbolTable
 
@@ -76,6 +81,18 @@ class RepoIndex:
     def python_roots(self) -> set[str]:
         """Top-level Python packages and modules of the repository itself."""
         return {f.package.split(".", 1)[0] for f in self.files.values() if f.language == "python" and f.package}
+
+    @cached_property
+    def edges(self) -> list[Edge]:
+        from reviewvet.index.graph import call_edges
+
+        return call_edges(self)
+
+    @cached_property
+    def neighbours(self) -> Neighbours:
+        from reviewvet.index.graph import neighbours
+
+        return neighbours(self)
 
     @cached_property
     def graph(self) -> networkx.MultiDiGraph:

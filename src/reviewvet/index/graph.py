@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reviewvet.index.model import Call, ParsedFile, Symbol
@@ -32,24 +33,60 @@ if TYPE_CHECKING:
 Target = tuple[str, str]  # (node id, confidence)
 
 
+@dataclass(frozen=True)
+class Edge:
+    caller: str
+    callee: str
+    path: str
+    line: int
+    confidence: str
+
+
+def call_edges(index: RepoIndex) -> list[Edge]:
+    """Every call site, resolved; the plain data both graph views are built from."""
+    resolver = _Resolver(index)
+    edges = []
+    for path in sorted(index.files):
+        pf = index.files[path]
+        for call in pf.calls:
+            caller = resolver.caller_id(pf, call.caller)
+            edges += [Edge(caller, target, path, call.line, confidence)
+                      for target, confidence in resolver.targets(pf, call)]
+    return edges
+
+
 def build_graph(index: RepoIndex) -> networkx.MultiDiGraph:
     import networkx
 
     graph = networkx.MultiDiGraph()
     for s in index.symbols:
         graph.add_node(s.id, kind=s.kind, path=s.path, start=s.start, end=s.end, language=s.language)
-    resolver = _Resolver(index)
-    for path in sorted(index.files):
-        pf = index.files[path]
-        for call in pf.calls:
-            caller = resolver.caller_id(pf, call.caller)
-            if caller not in graph:
-                graph.add_node(caller, kind="main", path=path, start=0, end=0, language=pf.language)
-            for target, confidence in resolver.targets(pf, call):
-                if target not in graph:
-                    graph.add_node(target, kind="external", path="", start=0, end=0, language="")
-                graph.add_edge(caller, target, path=path, line=call.line, confidence=confidence)
+    for e in index.edges:
+        if e.caller not in graph:
+            graph.add_node(e.caller, kind="main", path=e.path, start=0, end=0, language=index.files[e.path].language)
+        if e.callee not in graph:
+            graph.add_node(e.callee, kind="external", path="", start=0, end=0, language="")
+        graph.add_edge(e.caller, e.callee, path=e.path, line=e.line, confidence=e.confidence)
     return graph
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """Callers and callees by symbol id, without networkx (whose import alone costs a third of a
+    second): what provenance needs to tell a widened gap."""
+
+    callers: dict[str, tuple[str, ...]]
+    callees: dict[str, tuple[str, ...]]
+
+
+def neighbours(index: RepoIndex) -> Neighbours:
+    callers: dict[str, list[str]] = defaultdict(list)
+    callees: dict[str, list[str]] = defaultdict(list)
+    for e in index.edges:
+        callers[e.callee].append(e.caller)
+        callees[e.caller].append(e.callee)
+    return Neighbours({k: tuple(dict.fromkeys(v)) for k, v in callers.items()},
+                      {k: tuple(dict.fromkeys(v)) for k, v in callees.items()})
 
 
 class _Resolver:

@@ -152,9 +152,34 @@ def _check_actions(path: str, node: Any, actions: Any) -> None:
             raise RuleFileError(path, line, "note must be text")
 
 
-def _compile(path: str, node: Any, expression: str) -> Any:
+@lru_cache(maxsize=1)
+def cel_engine() -> Any:
+    """The compiled CEL extension of the ``common-expression-language`` package.
+
+    Importing the package itself also imports its interactive command line (typer,
+    prompt_toolkit, pygments: about half a second); only the extension module is needed, so
+    it is loaded on its own, falling back to the package when its layout differs.
+    """
+    import glob
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("cel")
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    binaries = [b for folder in folders for b in glob.glob(os.path.join(folder, "cel.*.so"))]
+    if binaries:
+        extension = importlib.util.spec_from_file_location("cel.cel", binaries[0])
+        if extension is not None and extension.loader is not None:
+            module = importlib.util.module_from_spec(extension)
+            extension.loader.exec_module(module)
+            return module
     import cel
 
+    return cel
+
+
+def _compile(path: str, node: Any, expression: str) -> Any:
+    cel = cel_engine()
     try:
         program = cel.compile(expression)
     except (ValueError, RuntimeError) as exc:
