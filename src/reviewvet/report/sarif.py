@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,8 @@ def sarif_log(v: Verification) -> dict[str, Any]:
             "originalUriBaseIds": {"SRCROOT": {"description": {"text": "the root of the verified repository"}}},
             "versionControlProvenance": [{"repositoryUri": _file_uri(v.revisions.repo),
                                           "revisionId": v.revisions.head}],
-            "properties": {"review": v.review.source, "mergeBase": v.revisions.merge_base or ""},
+            "properties": {"review": v.review.source, "mergeBase": v.revisions.merge_base or "",
+                           "agentAccounting": [asdict(row) for row in v.accounting]},
             "results": results,
         }],
     }
