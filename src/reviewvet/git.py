@@ -22,6 +22,10 @@ _SETTINGS = (
     "-c", "gc.auto=0",
     "-c", "maintenance.auto=false",
     "-c", "core.fsmonitor=false",
+    # The user's own configuration must not change what reviewvet reads.
+    "-c", "diff.noprefix=false",
+    "-c", "diff.mnemonicPrefix=false",
+    "-c", "diff.relative=false",
 )
 
 
@@ -70,12 +74,18 @@ class Git:
         out = self._run(["rev-parse", "--is-bare-repository", "--git-dir"], check=False)
         if out.returncode != 0:
             raise RepositoryError(f"{str(self.repo)!r} is not a git repository")
+        promisor = self._run(["config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$"],
+                             check=False)
+        if any(value not in ("", "false") for value in promisor.stdout.decode().split()[1::2]):
+            raise RepositoryError(
+                f"{str(self.repo)!r} is a partial clone: reading its missing blobs would fetch them into it, "
+                "and reviewvet never writes into a repository it inspects; use a full clone")
 
     # -- process plumbing -------------------------------------------------------
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.update(GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+        env.update(GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0", GIT_NO_LAZY_FETCH="1", LC_ALL="C")
         for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY"):
             env.pop(name, None)
         return env
@@ -141,7 +151,7 @@ class Git:
     def first_parent_subjects(self, head: str, stop: str | None, limit: int = 500) -> list[LogEntry]:
         """Commits of ``stop..head`` (or the last ``limit``), oldest first."""
         rng = f"{stop}..{head}" if stop else head
-        return list(reversed(self._log([f"--max-count={limit}"], [rng])))
+        return list(reversed(self._log(["--first-parent", f"--max-count={limit}"], [rng])))
 
     def _log(self, options: list[str], revs: list[str], *, with_refs: bool = False) -> list[LogEntry]:
         """``git log`` with our own fixed options; ``revs`` (from input) come after --end-of-options."""
@@ -172,7 +182,8 @@ class Git:
         """
         if not all(c in "0123456789abcdef." for c in rev):
             raise GitError(f"blame needs resolved commit ids, not {rev!r}")
-        args = ["blame", "--porcelain", *options, *(["--root"] if full_history else [])]
+        # --no-ignore-revs-file: a blame.ignoreRevsFile in the user's configuration must not change the answer
+        args = ["blame", "--porcelain", "--no-ignore-revs-file", *options, *(["--root"] if full_history else [])]
         for start, end in ranges:
             args += ["-L", f"{start},{end}"]
         out = self._run([*args, rev, "--", path], check=False)
@@ -182,7 +193,8 @@ class Git:
 
     def changed_lines(self, base: str, head: str) -> dict[str, FileChange]:
         """What each file changed between two commits (one ``git diff -U0``)."""
-        out = self._run(["diff", "-U0", "--no-color", "--no-ext-diff", "-M", "--end-of-options", base, head])
+        out = self._run(["diff", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "-M",
+                         "--src-prefix=a/", "--dst-prefix=b/", "--end-of-options", base, head])
         return parse_diff_hunks(out.stdout.decode("utf-8", "replace"))
 
     def commits_touching(self, base: str, head: str, path: str) -> list[LogEntry]:
@@ -286,7 +298,7 @@ def parse_blame(text: str) -> tuple[list[BlameLine], dict[str, CommitInfo]]:
             lines.append(BlameLine(final, sha, orig, info.get("filename", "")))
             continue
         parts = raw.split(" ")
-        if len(parts[0]) == 40 and len(parts) >= 3 and parts[1].isdigit():
+        if len(parts[0]) in (40, 64) and len(parts) >= 3 and parts[1].isdigit():
             current = parts
             fields.setdefault(parts[0], {})
         elif current and raw:
@@ -315,9 +327,9 @@ def parse_diff_hunks(text: str) -> dict[str, FileChange]:
             old_path = new_path = None
             added, deleted = [], []
         elif line.startswith("--- "):
-            old_path = line[6:] if line.startswith("--- a/") else None
+            old_path = _diff_path(line[4:], "a/")
         elif line.startswith("+++ "):
-            new_path = line[6:] if line.startswith("+++ b/") else None
+            new_path = _diff_path(line[4:], "b/")
         elif line.startswith("@@") and new_path is not None:
             old, new = line.split(" ")[1:3]
             for side, target in ((old[1:], deleted), (new[1:], added)):
@@ -327,6 +339,16 @@ def parse_diff_hunks(text: str) -> dict[str, FileChange]:
                     target.append((int(start), int(start) + length - 1))
     close()
     return changes
+
+
+def _diff_path(raw: str, prefix: str) -> str | None:
+    """The path of a ``---``/``+++`` line: without its prefix, the tab git adds after names with
+    spaces, and C-style quoting for unusual names; None for /dev/null."""
+    text = raw.rstrip("\t")
+    if text.startswith('"') and text.endswith('"'):
+        text = text[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape").encode(
+            "latin-1", "replace").decode("utf-8", "replace")
+    return text[len(prefix):] if text.startswith(prefix) else None
 
 
 def _size(raw: bytes) -> int:

@@ -143,6 +143,8 @@ def verify_item(item: Item, options: Options) -> tuple[str, str, Rows, int]:
             verification = _verify(review, head, base, options)
         except ReviewvetError as exc:
             reason = f"verification failed: {exc}"
+        except Exception as exc:  # one review's failure is reported; the batch goes on
+            reason = f"verification failed: internal error {type(exc).__name__}: {exc}"
     status = "verified" if verification is not None else "unverified"
     rows = review_rows(rid, item.source, review, status, reason, verification)
     decisions = verification.decisions if verification else {}

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from reviewvet.checks.matching import index_lines
-from reviewvet.resolve.snapshot import FileText, PathResolution, Snapshot, Unreadable, resolve_path
+from reviewvet.resolve.snapshot import PathResolution, Snapshot, resolve_path
 
 if TYPE_CHECKING:
     from reviewvet.index.build import RepoIndex
@@ -54,9 +54,6 @@ class CheckContext:
         self.head.load(head_paths)
         if self.base is not None:
             self.base.load(head_paths + [r.path for r in resolutions if r.status == "base-only" and r.path])
-
-    def text(self, snapshot: Snapshot, path: str) -> FileText | Unreadable | None:
-        return snapshot.file(path)
 
     def line_index(self, side: str) -> dict[str, list[tuple[str, int]]]:
         """Normalised line -> (path, position among the file's non-blank lines), over every file."""

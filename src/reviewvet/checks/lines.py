@@ -50,7 +50,11 @@ def check_reference(ctx: CheckContext, finding: Finding, ref: Reference, located
     text = ctx.head.file(resolution.path)
     if not isinstance(text, FileText):
         return LineCheck(ref, "unknown", resolution.path, reason=f"{resolution.path!r} {getattr(text, 'reason', '')}")
-    assert ref.start is not None and ref.end is not None
+    if ref.start is None or ref.end is None:
+        return LineCheck(ref, "unverified", resolution.path, reason="the claim names a file but no lines")
+    if ref.end < ref.start:
+        return LineCheck(ref, "unknown", resolution.path,
+                         reason=f"the range {ref.written!r} runs backwards: which lines are meant cannot be told")
     if located is not None and located.side == "base":
         return _compare_at_base(ref, resolution.path, located)
     if located is not None:
@@ -75,12 +79,6 @@ def check_reference(ctx: CheckContext, finding: Finding, ref: Reference, located
         return _compare(ctx, ref, resolution.path, definitions[0], "symbol")
     return LineCheck(ref, "unverified", resolution.path,
                      reason="no located quote or named symbol at the claimed lines to compare them with")
-
-
-def _nearest(spans: list[Span], ref: Reference) -> Span:
-    assert ref.start is not None
-    start = ref.start
-    return min(spans, key=lambda s: (0 if s.overlaps(start, ref.end or start) else 1, abs(s.start - start)))
 
 
 def _compare(ctx: CheckContext, ref: Reference, path: str, actual: Span, basis: str) -> LineCheck:

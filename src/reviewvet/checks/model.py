@@ -12,7 +12,7 @@ from reviewvet.resolve.snapshot import PathResolution
 # Quote statuses. The first four mean the quote was found at head in a claimed file.
 FOUND = ("exact", "normalised", "elided", "reflowed")
 QUOTE_STATUSES = (*FOUND, "other-file", "base-only", "near-miss", "absent", "no-file", "unknown", "not-checked")
-SYMBOL_STATUSES = ("found", "ambiguous", "base-only", "external", "text-only", "nowhere")
+SYMBOL_STATUSES = ("found", "ambiguous", "base-only", "external", "unresolved", "text-only", "nowhere")
 LINE_STATUSES = ("exact", "contained", "drifted", "stale", "at-base", "wrong", "unverified", "file-missing",
                  "base-only", "unknown")
 

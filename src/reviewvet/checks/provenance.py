@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from reviewvet.ingest.model import Finding
 
 PROVENANCE_STATUSES = ("regression", "gap", "mixed", "removed-by-PR", "widened", "unknown")
-DEFAULT_BLAME_OPTIONS = ("-w", "-M", "-C")
 MAX_WORKERS = 4
 
 
@@ -97,7 +96,7 @@ class FindingProvenance:
 class BlameEngine:
     """Blames claimed ranges in bulk: bounded first, full history only for old lines."""
 
-    def __init__(self, git: Git, merge_base: str, head: str, options: tuple[str, ...] = DEFAULT_BLAME_OPTIONS):
+    def __init__(self, git: Git, merge_base: str, head: str, options: tuple[str, ...] = ("-w", "-M", "-C")):
         self.git = git
         self.merge_base = merge_base
         self.head = head
@@ -182,7 +181,7 @@ def claims_of(finding: Finding, quotes: list[QuoteCheck], lines: list[LineCheck]
     for c in lines:
         if c.status in ("exact", "contained", "drifted", "unverified", "stale") and c.path and c.basis != "quote":
             ref = c.reference
-            if ref.start is not None and ref.end is not None:
+            if ref.start is not None and ref.end is not None and ref.start <= ref.end:
                 claims.append(Claim(c.path, ref.start, ref.end, "line claim"))
     if not claims:
         for s in symbols:
@@ -226,11 +225,13 @@ def _symbol_states(ctx: CheckContext, claim: Claim) -> tuple[str, BaseSymbol | N
     """The innermost symbol around the claim at head, and what it was at the merge base."""
     from reviewvet.resolve.snapshot import FileText
 
+    if not ctx.options.symbols:
+        return "", None
     head = ctx.head_index().table.enclosing(claim.path, claim.start, claim.end)
     base_index = ctx.base_index()
     if head is None or base_index is None or ctx.base is None:
         return (head.id if head else ""), None
-    old = next((s for s in base_index.symbols if s.id == head.id), None)
+    old = base_index.by_id.get(head.id)
     if old is None:
         old = next((s for s in base_index.symbols if s.local == head.local and s.language == head.language
                     and (s.package == head.package or s.path == head.path)), None)

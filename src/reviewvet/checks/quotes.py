@@ -109,6 +109,7 @@ def _search_paths(resolution: PathResolution) -> list[str]:
 
 def _files(snapshot: Snapshot, paths: list[str]) -> tuple[list[FileText], list[Unreadable]]:
     texts, unreadable = [], []
+    snapshot.load(paths)  # one bulk read for the files not read yet
     for path in dict.fromkeys(paths):
         f = snapshot.file(path)
         if isinstance(f, FileText):

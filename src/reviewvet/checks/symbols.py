@@ -2,7 +2,9 @@
 
 Statuses: ``found`` (one symbol at head), ``ambiguous`` (several), ``base-only`` (only at
 the merge base: the PR removed or renamed it), ``external`` (a package the repository
-imports from outside, like ``context.WithTimeout``), ``text-only`` (no symbol, but the
+imports from outside, like ``context.WithTimeout``), ``unresolved`` (qualified by a name the
+repository neither imports nor contains: a new outside package or an invented one — not
+decided), ``text-only`` (no symbol, but the
 name is in the source: a field, variable or flag), ``nowhere`` (in no file at head or at
 the merge base: a hallucinated symbol).
 """
@@ -49,6 +51,11 @@ def check_identifier(ctx: CheckContext, identifier: str) -> SymbolCheck:
     name = identifier.removesuffix("()").rsplit(".", 1)[-1]
     if name in ctx.words("head") or name in ctx.words("base"):
         return SymbolCheck(identifier, "text-only", reason=f"{name!r} is in the source, but not as a definition")
+    qualifier = _qualifier(identifier)
+    if qualifier and qualifier not in ctx.words("head") and qualifier not in ctx.words("base"):
+        return SymbolCheck(identifier, "unresolved",
+                           reason=f"{qualifier!r} is neither in the repository nor a package it imports: "
+                                  "an outside package it does not use yet, or an invented one")
     return SymbolCheck(identifier, "nowhere", reason=f"{name!r} appears in no file at head or at the merge base")
 
 
@@ -57,15 +64,15 @@ def _same_symbol(found: list[Symbol]) -> bool:
     return len({(s.package, s.local) for s in found}) == 1
 
 
-def _external(ctx: CheckContext, identifier: str) -> bool:
-    """A qualified name whose qualifier is an outside package, or nothing the repository knows."""
+def _qualifier(identifier: str) -> str:
     text = identifier.removesuffix("()").lstrip("*")
-    if "." not in text or text.startswith("("):
-        return False
-    qualifier = text.split(".", 1)[0]
-    if qualifier in ctx.external_packages():
-        return True
-    return qualifier not in ctx.words("head") and qualifier not in ctx.words("base")
+    return "" if "." not in text or text.startswith("(") else text.split(".", 1)[0]
+
+
+def _external(ctx: CheckContext, identifier: str) -> bool:
+    """A qualified name whose qualifier is a package the repository imports from outside."""
+    qualifier = _qualifier(identifier)
+    return bool(qualifier) and qualifier in ctx.external_packages()
 
 
 def external_packages(index: RepoIndex) -> set[str]:

@@ -64,7 +64,8 @@ class ParseCache:
         except (sqlite3.Error, ValueError, KeyError, TypeError) as exc:
             self.problem = f"parse cache {str(self.path)!r} could not be read ({exc}); parsing without it"
             return {}
-        return {k: v for k, v in found.items() if k in set(wanted)}
+        keep = set(wanted)
+        return {k: v for k, v in found.items() if k in keep}
 
     def put_many(self, items: dict[tuple[str, str], ParsedFile]) -> None:
         if self._db is None or not items:

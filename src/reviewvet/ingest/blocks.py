@@ -256,7 +256,3 @@ def _table_cells(line: str) -> tuple[str, ...]:
     inner = line.strip()[1:-1]
     cells = re.split(r"(?<!\\)\|", inner)
     return tuple(cell.strip().replace("\\|", "|") for cell in cells)
-
-
-def is_section_heading(block: Block) -> bool:
-    return block.kind == "heading" and heading_category(block.text) is not None

@@ -23,7 +23,6 @@ _FIX_LEAD = re.compile(
     r"^\s*(?:\*\*)?(?:suggested |proposed |recommended )?(?:fix|fixes|fix options|drop-in change)\b", re.I
 )
 _PROPOSAL_END = re.compile(r"(example|form|change|like this|instead|becomes|would be)\s*:\s*\**$", re.I)
-_ELISION = re.compile(r"^\s*(?:\.\.\.|\u2026|(?://|#|--)\s*(?:\.\.\.|\u2026))\s*$")
 _PATH_COMMENT = re.compile(r"^\s*(?://|#)\s*(?P<path>(?:[\w@+.-]+/)+[\w@+.-]+\.\w+)\s*$")
 PREFIX = {"critical": "C", "important": "I", "suggestion": "S", "design": "D", "testing": "T",
           "documentation": "Doc"}
@@ -337,6 +336,3 @@ def _diff_sides(lines: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
             claimed.append(line)
     return tuple(claimed), tuple(proposed)
 
-
-def is_elision(line: str) -> bool:
-    return bool(_ELISION.match(line))

@@ -70,6 +70,7 @@ SYMBOL_TEMPLATES = {
     "ambiguous": "{identifier} names {count} symbols: {where}",
     "base-only": "{identifier} exists only at the merge base ({where})",
     "external": "{identifier} is from outside the repository",
+    "unresolved": "{identifier}: its package is neither imported nor in the repository",
     "text-only": "{identifier} is in the source but defined nowhere",
     "nowhere": "{identifier} appears nowhere in the repository",
 }

@@ -110,7 +110,10 @@ def _decode(path: str, data: bytes | None) -> FileText | Unreadable:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return Unreadable(path, f"is not UTF-8 (byte {exc.start})")
-    return FileText(path, tuple(text.splitlines()))
+    lines = text.split("\n")  # as git counts lines: \f, \v, \x85 and \u2028 do not end one
+    if lines and lines[-1] == "":
+        lines.pop()
+    return FileText(path, tuple(line.removesuffix("\r") for line in lines))
 
 
 # -- claimed paths ------------------------------------------------------------------------

@@ -75,7 +75,12 @@ def _convention(path: str, node: object) -> Convention:
     if not isinstance(node, yaml.MappingNode):
         raise RuleFileError(path, line, "each convention is a mapping (name, files, forbid or when/require_after)")
     data = yaml.safe_load(yaml.serialize(node))
-    field_lines = {k.value: k.start_mark.line + 1 for k, _ in node.value}
+    field_lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+    if not all(isinstance(k, str) for k in data):
+        raise RuleFileError(path, line, "convention fields are names such as 'files' and 'forbid'")
+    if not isinstance(data.get("within", 3), int) or data.get("within", 3) < 1:
+        raise RuleFileError(path, field_lines.get("within", line),
+                            "'within' must be a whole number of lines, 1 or more")
     unknown = sorted(set(data) - _FIELDS)
     if unknown:
         raise RuleFileError(path, field_lines[unknown[0]], f"unknown convention field {unknown[0]!r}")
