@@ -39,7 +39,7 @@ def blame_options(args: argparse.Namespace) -> tuple[str, ...]:
 
 def run_blame(args: argparse.Namespace) -> int:
     from reviewvet.checks.context import CheckContext, CheckOptions
-    from reviewvet.checks.provenance import BlameEngine, provenance_of
+    from reviewvet.checks.provenance import provenance_for
     from reviewvet.git import Git
     from reviewvet.resolve.revisions import resolve_revisions
     from reviewvet.resolve.snapshot import FileText, Snapshot
@@ -57,13 +57,7 @@ def run_blame(args: argparse.Namespace) -> int:
             raise UsageError(f"{claim.path!r} cannot be read at the head: {getattr(text, 'reason', 'absent')}")
         if claim.end > len(text.lines):
             raise UsageError(f"{claim.path}:{claim.start}-{claim.end} runs past the end ({len(text.lines)} lines)")
-    engine = BlameEngine(git, revisions.merge_base, revisions.head, ctx.options.blame_options)
-    wanted: dict[str, set[int]] = {}
-    for c in claims:
-        wanted.setdefault(c.path, set()).update(range(c.start, c.end + 1))
-    engine.run(wanted)
-    changed = git.changed_lines(revisions.merge_base, revisions.head)
-    results = [group[0] for group in provenance_of(ctx, engine, [[c] for c in claims], changed)]
+    results = [group[0] for group in provenance_for(ctx, revisions.merge_base, revisions.head, [[c] for c in claims])]
     if args.json:
         print(json.dumps({"head": revisions.head, "merge_base": revisions.merge_base,
                           "locations": [asdict(r) for r in results]}, indent=2, sort_keys=True))

@@ -9,7 +9,7 @@ from pathlib import Path
 from reviewvet.checks.context import CheckContext, CheckOptions
 from reviewvet.checks.flags import flags_for
 from reviewvet.checks.lines import check_lines
-from reviewvet.checks.model import FindingVerdict, QuoteCheck, SymbolCheck
+from reviewvet.checks.model import LOCATED, FindingVerdict, QuoteCheck, SymbolCheck
 from reviewvet.checks.quotes import check_quotes
 from reviewvet.checks.symbols import check_symbols
 from reviewvet.index.cache import ParseCache
@@ -135,7 +135,7 @@ def check_finding(ctx: CheckContext, finding: Finding) -> FindingVerdict:
 
 
 def _with_enclosing_symbol(ctx: CheckContext, quote: QuoteCheck) -> QuoteCheck:
-    if quote.span is None or quote.status in ("near-miss", "absent", "no-file", "unknown", "not-checked"):
+    if quote.span is None or quote.status not in LOCATED:
         return quote
     index = ctx.base_index() if quote.span.side == "base" else ctx.head_index()
     symbol = index.table.enclosing(quote.span.path, quote.span.start, quote.span.end) if index is not None else None
@@ -145,22 +145,15 @@ def _with_enclosing_symbol(ctx: CheckContext, quote: QuoteCheck) -> QuoteCheck:
 def add_provenance(ctx: CheckContext, revisions: Revisions, verdicts: tuple[FindingVerdict, ...]
                    ) -> tuple[FindingVerdict, ...]:
     """Blame every claim of every finding in one batch, then classify each finding."""
-    from reviewvet.checks.provenance import BlameEngine, claims_of, provenance_of, summarise
+    from reviewvet.checks.provenance import claims_of, provenance_for, summarise
 
     if revisions.merge_base is None:
         reason = "no merge base: " + "; ".join(revisions.notes) if revisions.notes else "no merge base"
         return tuple(replace(v, provenance=summarise(v.finding, [], reason)) for v in verdicts)
-    engine = BlameEngine(ctx.head.git, revisions.merge_base, revisions.head, ctx.options.blame_options)
     claims = [claims_of(v.finding, list(v.quotes), list(v.lines), list(v.symbols)) for v in verdicts]
-    wanted: dict[str, set[int]] = {}
-    for group in claims:
-        for c in group:
-            if not c.removed:
-                wanted.setdefault(c.path, set()).update(range(c.start, c.end + 1))
-    engine.run(wanted)
-    changed = ctx.head.git.changed_lines(revisions.merge_base, revisions.head)
     out = []
-    for v, classified in zip(verdicts, provenance_of(ctx, engine, claims, changed), strict=True):
+    for v, classified in zip(verdicts, provenance_for(ctx, revisions.merge_base, revisions.head, claims),
+                             strict=True):
         provenance = summarise(v.finding, classified)
         flags = v.flags + (("mislabelled-provenance",) if provenance.agreement == "mislabelled" else ())
         out.append(replace(v, provenance=provenance, flags=flags))

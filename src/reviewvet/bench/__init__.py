@@ -27,38 +27,34 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
                            description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     kinds = bench.add_subparsers(dest="bench", metavar="BENCHMARK")
     kinds.required = True
-    verify = kinds.add_parser("verify", help="ingest + resolve + checks for one review")
-    verify.add_argument("--files", type=int, default=300, help="files in the generated repository (default 300)")
-    verify.add_argument("--findings", type=int, default=30, help="findings in the generated review (default 30)")
-    verify.add_argument("--runs", type=int, default=5, help="warm runs after the cold one (default 5)")
-    verify.add_argument("--json", action="store_true", help="print the figures as JSON")
+    def benchmark(name: str, help: str, run: Any, *, findings: int | None = None,
+                  runs: tuple[int, str] | None = None) -> argparse.ArgumentParser:
+        """A benchmark's parser with the options they share: --files, --findings, --runs, --json."""
+        p = kinds.add_parser(name, help=help)
+        p.add_argument("--files", type=int, default=300, help="files in the generated repository (default 300)")
+        if findings is not None:
+            p.add_argument("--findings", type=int, default=findings, help=f"findings per review (default {findings})")
+        if runs is not None:
+            p.add_argument("--runs", type=int, default=runs[0], help=f"{runs[1]} (default {runs[0]})")
+        p.add_argument("--json", action="store_true", help="print the figures as JSON")
+        p.set_defaults(run=run)
+        return p
+
+    verify = benchmark("verify", "ingest + resolve + checks for one review", run_bench_verify, findings=30,
+                       runs=(5, "warm runs after the cold one"))
     verify.add_argument("--keep", type=Path, default=None,
                         help="build the repository in this folder and keep it, with the review beside it "
                              "as FOLDER-review.md (to time the whole command: reviewvet verify FOLDER-review.md "
                              "--repo FOLDER --base main --head pr)")
-    verify.set_defaults(run=run_bench_verify)
-
-    index = kinds.add_parser("index", help="cold and warm indexing against the raw tree-sitter parse time")
-    index.add_argument("--files", type=int, default=300, help="files in the generated repository (default 300)")
+    index = benchmark("index", "cold and warm indexing against the raw tree-sitter parse time", run_bench_index,
+                      runs=(5, "repetitions; medians are reported"))
     index.add_argument("--changed", type=float, default=1.0, help="percent of files changed for the warm run")
-    index.add_argument("--runs", type=int, default=5, help="repetitions; medians are reported (default 5)")
-    index.add_argument("--json", action="store_true", help="print the figures as JSON")
-    index.set_defaults(run=run_bench_index)
-
-    prov = kinds.add_parser("provenance", help="blame-based provenance against plain per-claim git blame")
-    prov.add_argument("--files", type=int, default=300, help="files in the generated repository (default 300)")
-    prov.add_argument("--findings", type=int, default=30, help="findings in the generated review (default 30)")
+    prov = benchmark("provenance", "blame-based provenance against plain per-claim git blame", run_bench_provenance,
+                     findings=30, runs=(3, "repetitions; medians are reported"))
     prov.add_argument("--history", type=int, default=2000, help="commits before the branch point (default 2000)")
-    prov.add_argument("--runs", type=int, default=3, help="repetitions; medians are reported (default 3)")
-    prov.add_argument("--json", action="store_true", help="print the figures as JSON")
-    prov.set_defaults(run=run_bench_provenance)
-
-    aud = kinds.add_parser("audit", help="audit ingest throughput: N synthetic reviews into a fresh store")
-    aud.add_argument("--reviews", type=int, default=200, help="reviews to ingest (default 200)")
-    aud.add_argument("--findings", type=int, default=8, help="findings per review (default 8)")
-    aud.add_argument("--files", type=int, default=300, help="files in the generated repository (default 300)")
-    aud.add_argument("--json", action="store_true", help="print the figures as JSON")
-    aud.set_defaults(run=run_bench_audit)
+    audit = benchmark("audit", "audit ingest throughput: N synthetic reviews into a fresh store", run_bench_audit,
+                      findings=8)
+    audit.add_argument("--reviews", type=int, default=200, help="reviews to ingest (default 200)")
 
 
 def run_bench_verify(args: argparse.Namespace) -> int:

@@ -11,6 +11,8 @@ from reviewvet.resolve.snapshot import PathResolution
 
 # Quote statuses. The first four mean the quote was found at head in a claimed file.
 FOUND = ("exact", "normalised", "elided", "reflowed")
+# Statuses whose span is where the quoted code really is (at head, or at the merge base).
+LOCATED = (*FOUND, "other-file", "base-only")
 QUOTE_STATUSES = (*FOUND, "other-file", "base-only", "near-miss", "absent", "no-file", "unknown", "not-checked")
 SYMBOL_STATUSES = ("found", "ambiguous", "base-only", "external", "unresolved", "text-only", "nowhere")
 LINE_STATUSES = ("exact", "contained", "drifted", "stale", "at-base", "wrong", "unverified", "file-missing",

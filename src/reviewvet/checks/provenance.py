@@ -173,9 +173,11 @@ class Claim:
 def claims_of(finding: Finding, quotes: list[QuoteCheck], lines: list[LineCheck],
               symbols: list[SymbolCheck]) -> list[Claim]:
     """What a finding points at: located quotes, line claims not covered by one, else named symbols."""
+    from reviewvet.checks.model import LOCATED  # model imports this module's records
+
     claims: list[Claim] = []
     for q in quotes:
-        if q.span is None or q.status in ("near-miss", "absent", "no-file", "unknown", "not-checked"):
+        if q.span is None or q.status not in LOCATED:
             continue
         claims.append(Claim(q.span.path, q.span.start, q.span.end, "quote", removed=q.span.side == "base"))
     for c in lines:
@@ -299,6 +301,19 @@ def widen(ctx: CheckContext, engine: BlameEngine, prov: ClaimProvenance, found: 
                             for e in ctx.head.git.commits_touching(engine.merge_base, engine.head, t.path))
         widenings.append(Widening(t.symbol, t.relation, t.path, (t.added or (0,))[0], commits))
     return replace(prov, status="widened", widened_by=tuple(widenings))
+
+
+def provenance_for(ctx: CheckContext, merge_base: str, head: str,
+                   claims: list[list[Claim]]) -> list[list[ClaimProvenance]]:
+    """Provenance of groups of claims: every claimed line blamed in one batch, one diff, then classified."""
+    engine = BlameEngine(ctx.head.git, merge_base, head, ctx.options.blame_options)
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for group in claims:
+        for c in group:
+            if not c.removed:
+                wanted[c.path].update(range(c.start, c.end + 1))
+    engine.run(dict(wanted))
+    return provenance_of(ctx, engine, claims, ctx.head.git.changed_lines(merge_base, head))
 
 
 def provenance_of(ctx: CheckContext, engine: BlameEngine, claims: list[list[Claim]],
