@@ -277,12 +277,26 @@ class CommitInfo:
 
 @dataclass(frozen=True)
 class FileChange:
-    """What a diff did to one file: lines added on the new side, lines deleted on the old side."""
+    """What a diff did to one file: lines added on the new side, lines deleted on the old side, and its
+    hunks as ``(old_start, old_count, new_start, new_count)``. A deleted file has an empty ``path``."""
 
     path: str
     old_path: str
     added: tuple[tuple[int, int], ...]
     deleted: tuple[tuple[int, int], ...]
+    hunks: tuple[tuple[int, int, int, int], ...] = ()
+
+    def new_line(self, old: int) -> int | None:
+        """Where line ``old`` of the old side is on the new side; None when the diff deleted it."""
+        if not self.path:
+            return None
+        shift = 0
+        for old_start, old_count, _new_start, new_count in self.hunks:
+            if old_start <= old < old_start + old_count:
+                return None
+            if (old_start + old_count - 1 if old_count else old_start) < old:  # -U0: "-n,0" inserts after line n
+                shift += new_count - old_count
+        return old + shift
 
 
 def parse_blame(text: str) -> tuple[list[BlameLine], dict[str, CommitInfo]]:
@@ -311,32 +325,39 @@ def parse_blame(text: str) -> tuple[list[BlameLine], dict[str, CommitInfo]]:
 
 
 def parse_diff_hunks(text: str) -> dict[str, FileChange]:
-    """``git diff -U0`` as, per file (new path), the added line ranges and the deleted ones."""
+    """``git diff -U0`` as, per file (new path; a deleted file under its old path), the added line
+    ranges, the deleted ones and the hunks."""
     changes: dict[str, FileChange] = {}
     old_path = new_path = None
     added: list[tuple[int, int]] = []
     deleted: list[tuple[int, int]] = []
+    hunks: list[tuple[int, int, int, int]] = []
 
     def close() -> None:
         if new_path is not None:
-            changes[new_path] = FileChange(new_path, old_path or new_path, tuple(added), tuple(deleted))
+            changes[new_path] = FileChange(new_path, old_path or new_path, tuple(added), tuple(deleted), tuple(hunks))
+        elif old_path is not None:
+            changes[old_path] = FileChange("", old_path, (), tuple(deleted), tuple(hunks))
 
     for line in text.split("\n"):
         if line.startswith("diff --git "):
             close()
             old_path = new_path = None
-            added, deleted = [], []
+            added, deleted, hunks = [], [], []
         elif line.startswith("--- "):
             old_path = _diff_path(line[4:], "a/")
         elif line.startswith("+++ "):
             new_path = _diff_path(line[4:], "b/")
-        elif line.startswith("@@") and new_path is not None:
+        elif line.startswith("@@") and (new_path or old_path) is not None:
             old, new = line.split(" ")[1:3]
+            hunk: list[int] = []
             for side, target in ((old[1:], deleted), (new[1:], added)):
                 start, _, count = side.partition(",")
                 length = int(count) if count else 1
+                hunk += [int(start), length]
                 if length:
                     target.append((int(start), int(start) + length - 1))
+            hunks.append((hunk[0], hunk[1], hunk[2], hunk[3]))
     close()
     return changes
 

@@ -4,8 +4,13 @@ For every claim (a located quote, or a line claim without one) the claimed lines
 blamed — only those lines — with one bounded ``git blame MERGE_BASE..HEAD`` per file and
 all its ranges at once, run concurrently. Lines the bounded blame gives to the boundary
 commit predate the pull request; only those get a second, full-history blame, for the
-commit and date of their last change. ``-w -M -C`` is the default: re-indented, moved and
-copied lines keep their old commit (a correctness choice, tested).
+commit and date of their last change. ``-w -M -C`` is the default: re-indented and moved
+lines keep their old commit (a correctness choice, tested). Copy is not move: a line the
+pull request copied — its origin still at head, elsewhere — is new where it was pasted, and
+is blamed again without move detection for the PR commit that added it.
+
+A finding is summarised by its primary claim: the one its title line names, else its first
+evidence quote, else its first line claim, else its symbol; the other claims are listed beside.
 
 - regression: every blamed commit is in merge-base..head (named);
 - gap: every line predates the merge base (the newest old commit is named, with its date);
@@ -21,7 +26,7 @@ import datetime
 import difflib
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from reviewvet.git import BlameLine, CommitInfo, FileChange, Git
@@ -79,6 +84,7 @@ class ClaimProvenance:
     symbol: str = ""
     base_symbol: BaseSymbol | None = None
     reason: str = ""
+    primary: bool = False  # the claim the finding is about: it decides the finding's status
 
 
 @dataclass(frozen=True)
@@ -94,13 +100,22 @@ class FindingProvenance:
 
 
 class BlameEngine:
-    """Blames claimed ranges in bulk: bounded first, full history only for old lines."""
+    """Blames claimed ranges in bulk: bounded first, full history only for old lines.
 
-    def __init__(self, git: Git, merge_base: str, head: str, options: tuple[str, ...] = ("-w", "-M", "-C")):
+    ``changes`` is the pull request's diff (merge base to head): a line the bounded blame gives
+    to the old side although the diff added it, whose origin is still at head elsewhere, was
+    copied by the pull request and is blamed again without move detection.
+    """
+
+    def __init__(self, git: Git, merge_base: str, head: str, options: tuple[str, ...] = ("-w", "-M", "-C"),
+                 changes: dict[str, FileChange] | None = None):
         self.git = git
         self.merge_base = merge_base
         self.head = head
         self.options = options
+        self.plain = tuple(o for o in options if not o.startswith(("-M", "-C")))  # without move detection
+        self.changes = changes if changes is not None else git.changed_lines(merge_base, head)
+        self._by_old: dict[str, dict[str, FileChange]] = {}  # boundary commit -> its diff to head, by old path
         self.lines: dict[tuple[str, int], BlameLine] = {}
         self.commits: dict[str, CommitInfo] = {}  # from the bounded blame: ``boundary`` means "before the PR"
         self.old: dict[tuple[str, int], BlameLine] = {}
@@ -110,10 +125,14 @@ class BlameEngine:
     def run(self, wanted: dict[str, set[int]]) -> None:
         todo = {path: lines - {line for (p, line) in self.lines if p == path} for path, lines in wanted.items()}
         todo = {p: ls for p, ls in todo.items() if ls}
+        copies: dict[str, set[int]] = defaultdict(set)
         for path, (lines, commits) in self._many(f"{self.merge_base}..{self.head}", todo, False):
             self.commits.update(commits)
             for bl in lines:
                 self.lines[(path, bl.line)] = bl
+                if commits[bl.sha].boundary and self.plain != self.options and self._copied(path, bl):
+                    copies[path].add(bl.line)
+        self._reblame_copies(dict(copies))
         boundary: dict[str, set[int]] = defaultdict(set)
         for (path, line), bl in self.lines.items():
             if self.commits[bl.sha].boundary and (path, line) not in self.old:
@@ -123,10 +142,37 @@ class BlameEngine:
             for bl in lines:
                 self.old[(path, bl.line)] = bl
 
-    def _many(self, rev: str, wanted: dict[str, set[int]], full: bool):  # type: ignore[no-untyped-def]
+    def _copied(self, path: str, bl: BlameLine) -> bool:
+        """Is this old-side line a copy: added by the PR's diff, its origin still at head elsewhere?
+
+        A line the diff did not add is the same line as before; an origin the PR deleted or
+        changed was moved or re-indented, and keeps its old commit.
+        """
+        change = self.changes.get(path)
+        if change is None or not bl.path or not any(a <= bl.line <= b for a, b in change.added):
+            return False
+        if bl.sha not in self._by_old:
+            diff = self.changes if bl.sha == self.merge_base else self.git.changed_lines(bl.sha, self.head)
+            self._by_old[bl.sha] = {c.old_path: c for c in diff.values()}
+        origin = self._by_old[bl.sha].get(bl.path)
+        at_head = (bl.path, bl.orig_line) if origin is None else (origin.path, origin.new_line(bl.orig_line))
+        return at_head[1] is not None and at_head != (path, bl.line)
+
+    def _reblame_copies(self, copies: dict[str, set[int]]) -> None:
+        """Copied lines, blamed again without move detection: the PR commit that pasted them
+        (a line that blame still gives to the old side is left so)."""
+        for path, (lines, commits) in self._many(f"{self.merge_base}..{self.head}", copies, False, self.plain):
+            self.commits.update(commits)
+            for bl in lines:
+                if not commits[bl.sha].boundary:
+                    self.lines[(path, bl.line)] = bl
+
+    def _many(self, rev: str, wanted: dict[str, set[int]], full: bool,  # type: ignore[no-untyped-def]
+              options: tuple[str, ...] | None = None):
         def one(path: str):  # type: ignore[no-untyped-def]
             try:
-                return path, self.git.blame(rev, path, ranges(wanted[path]), options=self.options,
+                return path, self.git.blame(rev, path, ranges(wanted[path]),
+                                            options=self.options if options is None else options,
                                             full_history=full)
             except Exception as exc:  # a file blame cannot read: recorded, reported as unknown
                 self.failures[path] = str(exc)
@@ -168,32 +214,58 @@ class Claim:
     end: int
     source: str
     removed: bool = False
+    primary: bool = False
 
 
 def claims_of(finding: Finding, quotes: list[QuoteCheck], lines: list[LineCheck],
               symbols: list[SymbolCheck]) -> list[Claim]:
-    """What a finding points at: located quotes, line claims not covered by one, else named symbols."""
+    """What a finding points at: located quotes, line claims not covered by one, else named symbols.
+
+    Exactly one claim is ``primary`` (see ``primary_claim``) when there are any.
+    """
     from reviewvet.checks.model import LOCATED  # model imports this module's records
 
-    claims: list[Claim] = []
-    for q in quotes:
-        if q.span is None or q.status not in LOCATED:
-            continue
-        claims.append(Claim(q.span.path, q.span.start, q.span.end, "quote", removed=q.span.side == "base"))
-    for c in lines:
-        if c.status in ("exact", "contained", "drifted", "unverified", "stale") and c.path and c.basis != "quote":
-            ref = c.reference
-            if ref.start is not None and ref.end is not None and ref.start <= ref.end:
-                claims.append(Claim(c.path, ref.start, ref.end, "line claim"))
+    quoted = [(q, Claim(q.span.path, q.span.start, q.span.end, "quote", removed=q.span.side == "base"))
+              for q in quotes if q.span is not None and q.status in LOCATED]
+    claimed = [(c, Claim(c.path, c.reference.start, c.reference.end, "line claim")) for c in lines
+               if c.status in ("exact", "contained", "drifted", "unverified", "stale") and c.path
+               and c.basis != "quote" and c.reference.start is not None and c.reference.end is not None
+               and c.reference.start <= c.reference.end]
+    claims = [claim for _, claim in quoted] + [claim for _, claim in claimed]
     if not claims:
         for s in symbols:
             if s.status in ("found", "ambiguous") and len(s.locations) == 1:
                 loc = s.locations[0]
                 claims.append(Claim(loc.path, loc.start, loc.end, "symbol"))
-    return claims
+    first = primary_claim(finding, lines, quoted, claimed) or next(iter(claims), None)
+    return [replace(c, primary=True) if c is first else c for c in claims]
+
+
+def primary_claim(finding: Finding, lines: list[LineCheck], quoted: list[tuple[QuoteCheck, Claim]],
+                  claimed: list[tuple[LineCheck, Claim]]) -> Claim | None:
+    """The claim a finding is about: the location written on its title line (its own line claim,
+    or the located quote it was paired with), else its first evidence quote, else its first line claim.
+
+    Line checks are matched to references by span: the checks keep one reference per span.
+    """
+    for ref in (r for r in finding.references if r.line == finding.line):
+        checks = [c for c in lines if (c.reference.path, c.reference.start, c.reference.end)
+                  == (ref.path, ref.start, ref.end)]
+        own = [claim for check, claim in claimed if any(check is c for c in checks)]
+        paired = [claim for q, claim in quoted
+                  if any(c.basis == "quote" and c.actual is not None and c.actual == q.span for c in checks)]
+        if own or paired:
+            return (own or paired)[0]
+    evidence = sorted((pair for pair in quoted if pair[0].role == "evidence"), key=lambda pair: pair[0].block)
+    return evidence[0][1] if evidence else claimed[0][1] if claimed else None
 
 
 def classify(ctx: CheckContext, engine: BlameEngine, claim: Claim) -> ClaimProvenance:
+    result = _classify(ctx, engine, claim)
+    return replace(result, primary=True) if claim.primary else result
+
+
+def _classify(ctx: CheckContext, engine: BlameEngine, claim: Claim) -> ClaimProvenance:
     if claim.removed:
         return ClaimProvenance(claim.path, claim.start, claim.end, claim.source, "removed-by-PR",
                                reason="the quoted code exists only at the merge base")
@@ -288,8 +360,6 @@ def widening_candidates(ctx: CheckContext, prov: ClaimProvenance, changes: dict[
 def widen(ctx: CheckContext, engine: BlameEngine, prov: ClaimProvenance, found: list[Touched]) -> ClaimProvenance:
     """A gap becomes ``widened``, naming the changed callers and callees and the PR commits that
     changed them: from blame for added lines, from the file's history when lines were only deleted."""
-    from dataclasses import replace
-
     if not found:
         return prov
     widenings = []
@@ -306,14 +376,15 @@ def widen(ctx: CheckContext, engine: BlameEngine, prov: ClaimProvenance, found: 
 def provenance_for(ctx: CheckContext, merge_base: str, head: str,
                    claims: list[list[Claim]]) -> list[list[ClaimProvenance]]:
     """Provenance of groups of claims: every claimed line blamed in one batch, one diff, then classified."""
-    engine = BlameEngine(ctx.head.git, merge_base, head, ctx.options.blame_options)
+    changes = ctx.head.git.changed_lines(merge_base, head)
+    engine = BlameEngine(ctx.head.git, merge_base, head, ctx.options.blame_options, changes)
     wanted: dict[str, set[int]] = defaultdict(set)
     for group in claims:
         for c in group:
             if not c.removed:
                 wanted[c.path].update(range(c.start, c.end + 1))
     engine.run(dict(wanted))
-    return provenance_of(ctx, engine, claims, ctx.head.git.changed_lines(merge_base, head))
+    return provenance_of(ctx, engine, claims, changes)
 
 
 def provenance_of(ctx: CheckContext, engine: BlameEngine, claims: list[list[Claim]],
@@ -338,22 +409,18 @@ def provenance_of(ctx: CheckContext, engine: BlameEngine, claims: list[list[Clai
 
 
 def summarise(finding: Finding, claims: list[ClaimProvenance], reason: str = "") -> FindingProvenance:
-    """One status for the finding, compared with the label the review gave it.
+    """One status for the finding — its primary claim's — compared with the label the review gave it.
 
-    Code the PR removed counts as new (a regression of what was there). A ``regression``
-    label on claims that are partly new, or a ``gap`` label on them, is ``partial``.
+    Secondary claims (other references, later quotes) stay listed but do not change the answer.
+    Code the PR removed counts as new (a regression of what was there). A ``regression`` or
+    ``gap`` label on a primary claim that is partly new is ``partial``.
     """
-    statuses = {c.status for c in claims}
-    if not claims:
+    primary = next((c for c in claims if c.primary), next(iter(claims), None))
+    if primary is None:
         status, reason = "unknown", reason or "nothing located to blame"
-    elif "unknown" in statuses:
-        status, reason = "unknown", next(c.reason for c in claims if c.status == "unknown")
-    elif statuses <= {"regression", "removed-by-PR"}:
-        status = "regression" if "regression" in statuses else "removed-by-PR"
-    elif statuses <= {"gap", "widened"}:
-        status = "widened" if "widened" in statuses else "gap"
     else:
-        status = "mixed"
+        status = primary.status
+        reason = primary.reason if status == "unknown" else reason
     claimed = finding.label if finding.label in ("regression", "gap") else None
     new = status in ("regression", "removed-by-PR")
     old = status in ("gap", "widened")

@@ -111,7 +111,7 @@ def describe_claim_provenance(c: ClaimProvenance) -> str:
         text = f"unknown: {c.reason}"
     if c.base_symbol is not None:
         text += f"; at the merge base {c.base_symbol.symbol.rsplit('/', 1)[-1]} was {c.base_symbol.status}"
-    return f"{where} ({c.source}) {text}"
+    return f"{where} ({c.source}{', primary' if c.primary else ''}) {text}"
 
 
 def describe_provenance(p: FindingProvenance) -> str:
