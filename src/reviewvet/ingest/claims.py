@@ -8,8 +8,8 @@ from importlib import resources
 from typing import Any
 
 from reviewvet.errors import ReviewInputError
-from reviewvet.ingest.findings import make_block
-from reviewvet.ingest.model import Commit, Finding, Reference, Review, Reviewer
+from reviewvet.ingest.findings import make_block, unique_keys
+from reviewvet.ingest.model import Commit, Finding, ParseWarning, Reference, Review, Reviewer
 from reviewvet.ingest.vocabulary import agent_family
 
 CLAIMS_VERSION = 1
@@ -39,7 +39,8 @@ def parse_claims(text: str, source: str = "<claims>") -> Review:
         where = "/".join(str(p) for p in first.absolute_path) or "(top level)"
         raise ReviewInputError(f"claims file {source!r} does not match claims schema v{CLAIMS_VERSION} "
                                f"at {where}: {first.message}")
-    findings = tuple(_finding(item) for item in data["findings"])
+    warnings: list[ParseWarning] = []
+    findings = tuple(unique_keys([_finding(item) for item in data["findings"]], warnings))
     return Review(
         source=source,
         format="claims-json",
@@ -50,6 +51,7 @@ def parse_claims(text: str, source: str = "<claims>") -> Review:
         commits=tuple(Commit(c["sha"], c["subject"]) for c in data.get("commits", [])),
         head_sha=data.get("head"),
         findings=findings,
+        warnings=tuple(warnings),
     )
 
 
@@ -65,11 +67,15 @@ def _finding(item: dict[str, Any]) -> Finding:
         make_block(q.get("role", "evidence"), q.get("language", ""), q["text"], 0, q.get("path"))
         for q in item.get("quotes", [])
     )
+    # Claims list only the identifiers they assert exist: version 1 has no other role.
+    identifiers = tuple(item.get("identifiers", []))
+    asserted = tuple(dict.fromkeys(identifiers))
     return Finding(
         id=item["id"], section=section, title=item["title"], agents=tuple(item.get("agents", [])),
         severity=severity, label=item.get("label"), scope=None, references=refs,
-        identifiers=tuple(item.get("identifiers", [])), blocks=blocks, line=0, end_line=0,
-        body=item.get("body", ""),
+        identifiers=identifiers, blocks=blocks, line=0, end_line=0,
+        body=item.get("body", ""), asserted=asserted,
+        identifier_roles=tuple((name, "asserted") for name in asserted),
     )
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 from reviewvet.ingest.blocks import Block
 from reviewvet.ingest.model import CodeBlock, Finding, ParseWarning, Reference
+from reviewvet.ingest.roles import asserted_identifiers, identifier_roles
 from reviewvet.ingest.vocabulary import (
     FINDING_SECTIONS,
     REFERENCE,
@@ -23,6 +25,29 @@ _FIX_LEAD = re.compile(
     r"^\s*(?:\*\*)?(?:suggested |proposed |recommended )?(?:fix|fixes|fix options|drop-in change)\b", re.I
 )
 _PROPOSAL_END = re.compile(r"(example|form|change|like this|instead|becomes|would be)\s*:\s*\**$", re.I)
+# A lead ending in ':' introduces code that exists ("The current code:", "`run()` does:") ...
+_EXISTING_LEAD = re.compile(
+    r"\b(?:current(?:ly)?|today|existing|already|as\s+written|right\s+now|at\s+present|at\s+line|"
+    r"on\s+lines?|in\s+lines?|lines?\s+\d|reads|does|did|before|(?:this|the)\s+pr|merge\s+base|previously|"
+    r"originally|used\s+to|old)\b",
+    re.I,
+)
+# ... or code that should (``Missing case:``, ``The check should be:``, ``Add a test like:``, ``e.g.:``).
+_DESIRED_LEAD = re.compile(
+    r"^(?:use|try)\b|"
+    r"\b(?:should|could|would|add|suggest\w*|propos\w*|consider|rename|replace|instead|becomes|"
+    r"expect(?:ed)?|example|something\s+like|like\s+this|alternative(?:ly)?|recommend\w*|prefer(?:red)?|"
+    r"desired|ideal(?:ly)?|want(?:ed)?|after(?!\s+(?:this|the)\s+(?:pr|pull|commit)))\b|"
+    r"\be\.g\.|^(?:the\s+)?missing\b|"
+    r"\b(?:a|an|one|another|new|regression|unit|integration|table|missing|extra|additional)"
+    r"(?:\s+[\w-]+)?\s+tests?\b",
+    re.I,
+)
+_REMEDY_LEAD = re.compile(
+    r"^\W*(?:suggested |proposed |recommended |possible )?(?:fix(?:es)?|fix options|remediation|"
+    r"recommendations?|mitigation|options|alternatives?|drop-in change|how to fix|to fix)\b",
+    re.I,
+)
 _PATH_COMMENT = re.compile(r"^\s*(?://|#)\s*(?P<path>(?:[\w@+.-]+/)+[\w@+.-]+\.\w+)\s*$")
 PREFIX = {"critical": "C", "important": "I", "suggestion": "S", "design": "D", "testing": "T",
           "documentation": "Doc"}
@@ -36,6 +61,7 @@ class SectionText:
     origin: str
     blocks: list[Block] = field(default_factory=list)
     markdown: bool = True
+    repository: str | None = None  # the review's owner/name: its own module paths are not other projects
 
 
 def split_findings(
@@ -159,6 +185,9 @@ def build_finding(
     if not agents and section.origin != "consolidated":
         agents = (section.origin,)
     references = tuple(read_references(prose, warnings))
+    identifiers = tuple(identifiers_in(prose_text, markdown=section.markdown))
+    diagnosis, remedy = diagnosis_and_remedy(blocks)
+    roles = identifier_roles(identifiers, diagnosis, remedy, markdown=section.markdown, home=section.repository)
     return Finding(
         id=_finding_id(section.category, written_id, number),
         section=section.category,
@@ -168,13 +197,60 @@ def build_finding(
         label=tag[1] if tag else None,
         scope=tag[2] if tag else None,
         references=references,
-        identifiers=tuple(identifiers_in(prose_text, markdown=section.markdown)),
+        identifiers=identifiers,
         blocks=tuple(read_code_blocks(blocks)),
         line=first.line,
         end_line=blocks[-1].end_line,
         origin=section.origin,
         body=prose_text,
+        asserted=asserted_identifiers(roles),
+        identifier_roles=roles,
     )
+
+
+def diagnosis_and_remedy(blocks: list[Block]) -> tuple[str, str]:
+    """A finding's prose in two parts: up to its first Fix / fix-options / proposal paragraph, and the rest.
+
+    A paragraph that only ends by introducing proposed code ("… so it misbehaves. Drop-in
+    change:") gives its last sentence to the remedy and the rest to the diagnosis.
+    """
+    diagnosis: list[str] = []
+    remedy: list[str] = []
+    for i, block in enumerate(blocks):
+        if block.kind == "code":
+            continue
+        if remedy or (i > 0 and _REMEDY_LEAD.match(block.text)):
+            remedy.append(block.text)
+        elif i > 0 and i + 1 < len(blocks) and blocks[i + 1].kind == "code" and is_proposal_lead(block.text):
+            head, tail = _split_last_sentence(block.text)
+            diagnosis.append(head)
+            remedy.append(tail)
+        else:
+            diagnosis.append(block.text)
+    return "\n\n".join(diagnosis), "\n\n".join(remedy)
+
+
+def _split_last_sentence(text: str) -> tuple[str, str]:
+    masked = re.sub(r"\b(?:e\.g|i\.e|etc|vs)\.", lambda m: m.group(0).replace(".", "\x00"), text, flags=re.I)
+    cuts = [m.end() for m in re.finditer(r"[.!?](?=\s+\S)", masked)]
+    return (text[: cuts[-1]], text[cuts[-1]:].strip()) if cuts else ("", text)
+
+
+def unique_keys(findings: Sequence[Finding], warnings: list[ParseWarning]) -> list[Finding]:
+    """The findings with unique keys: a repeated origin and id gets ``#2``, ``#3`` … and a warning."""
+    first: dict[str, str] = {}  # key -> where its first finding is
+    out = []
+    for index, finding in enumerate(findings):
+        keyed = finding
+        while keyed.key in first:
+            keyed = replace(keyed, occurrence=keyed.occurrence + 1)
+        where = f"line {finding.line}" if finding.line else f"finding {index + 1}"
+        if keyed is not finding:
+            warnings.append(ParseWarning(finding.line, f"{finding.key} at {where} repeats the key of the finding "
+                                         f"at {first[finding.key]}; keyed {keyed.key}"))
+        first[keyed.key] = where
+        out.append(keyed)
+    return out
 
 
 def _finding_id(category: str, written: str | None, number: int) -> str:
@@ -278,9 +354,28 @@ def classify_code(block: Block, lead: str) -> CodeBlock:
     if _is_diff(lines, block.language):
         claimed, proposed = _diff_sides(lines)
         return CodeBlock("diff", block.language, block.text, block.line, claimed, proposed, path_hint)
-    if _FIX_LEAD.match(lead) or _PROPOSAL_END.search(lead.strip()):
+    if is_proposal_lead(lead):
         return CodeBlock("proposal", block.language, block.text, block.line, (), tuple(lines), path_hint)
     return CodeBlock("evidence", block.language, block.text, block.line, tuple(lines), (), path_hint)
+
+
+def is_proposal_lead(lead: str) -> bool:
+    """Whether the paragraph before a code block introduces code to add rather than code that exists.
+
+    A Fix paragraph always does; otherwise the lead's last clause must end in ':' and read as
+    new or desired code ("The check should be:", "Missing case:", "e.g.:") without pointing at
+    existing code ("The current code:", "At line 40:", "`run()` does:").
+    """
+    if _FIX_LEAD.match(lead):
+        return True
+    text = lead.strip().rstrip("*_ ").strip()
+    if not text.endswith(":"):
+        return False
+    clause = re.split(r"(?<=;)\s+|\s[\u2014\u2013]\s", _split_last_sentence(text)[1])[-1]
+    clause = clause.strip().lstrip("*_(").strip()
+    if _EXISTING_LEAD.search(clause):
+        return False
+    return bool(_PROPOSAL_END.search(text) or _DESIRED_LEAD.search(clause))
 
 
 def make_block(role: str, language: str, text: str, line: int, path_hint: str | None = None) -> CodeBlock:
@@ -322,11 +417,15 @@ def _is_diff(lines: list[str], language: str) -> bool:
 
 
 def _diff_sides(lines: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(claimed, proposed): ``-`` and context lines, ``+`` lines. Hunks are apart in the file, so
+    each ``@@`` after the first hunk puts an elision line ``...`` between their claimed lines."""
     claimed: list[str] = []
     proposed: list[str] = []
     for line in lines:
         mark = _marker(line)
         if mark == "header":
+            if line.startswith("@@") and claimed and claimed[-1] != "...":
+                claimed.append("...")
             continue
         if mark == "+":
             proposed.append(line[1:])

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 SECTIONS = ("critical", "important", "suggestion", "design", "testing", "documentation")
 BLOCK_ROLES = ("evidence", "diff", "proposal")
+# What a finding says about an identifier it names; only "asserted" ones must exist in the repository.
+IDENTIFIER_ROLES = ("asserted", "proposed", "missing", "external", "not-a-symbol")
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,14 @@ class CodeBlock:
 
 @dataclass(frozen=True)
 class Finding:
-    """One finding of a review, consolidated or from one agent's raw review."""
+    """One finding of a review, consolidated or from one agent's raw review.
+
+    ``identifiers`` are all the code names the finding mentions; ``asserted`` the subset it
+    says exist in this repository (named in its title or diagnosis, not as missing, proposed,
+    from another project, or shaped like a header, flag, variable, key or file), and
+    ``identifier_roles`` gives each identifier its role (one of ``IDENTIFIER_ROLES``).
+    ``occurrence`` counts findings of the same origin and id (2 for the second ``I3``).
+    """
 
     id: str
     section: str
@@ -62,11 +71,16 @@ class Finding:
     end_line: int
     origin: str = "consolidated"
     body: str = ""
+    asserted: tuple[str, ...] = ()
+    identifier_roles: tuple[tuple[str, str], ...] = ()
+    occurrence: int = 1
 
     @property
     def key(self) -> str:
-        """A stable handle: origin and id (``consolidated/I1``, ``Codex/S2``)."""
-        return f"{self.origin}/{self.id}"
+        """A handle unique within a review: origin and id (``consolidated/I1``, ``Codex/S2``),
+        with ``#2`` … for a repeated one (``consolidated/I3#2``)."""
+        suffix = f"#{self.occurrence}" if self.occurrence > 1 else ""
+        return f"{self.origin}/{self.id}{suffix}"
 
 
 @dataclass(frozen=True)

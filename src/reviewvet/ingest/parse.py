@@ -9,15 +9,21 @@ one raw review per agent in the appendix, and hands each finding section to
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reviewvet.errors import ReviewInputError
 from reviewvet.ingest import header as hdr
 from reviewvet.ingest.blocks import Block, detect_format, flat_blocks, markdown_blocks
-from reviewvet.ingest.findings import SectionText, split_findings
+from reviewvet.ingest.findings import SectionText, split_findings, unique_keys
 from reviewvet.ingest.model import AgentReview, Finding, ParseWarning, Review
-from reviewvet.ingest.vocabulary import AGENT_NAME, agent_family, heading_category, normalise_heading
+from reviewvet.ingest.vocabulary import (
+    AGENT_NAME,
+    agent_family,
+    heading_category,
+    normalise_heading,
+    review_title_agent,
+)
 
 MAX_REVIEW_BYTES = 16 * 1024 * 1024
 _FINDING_CATEGORIES = ("critical", "important", "suggestion", "design", "testing", "documentation")
@@ -53,8 +59,9 @@ def parse_review(text: str, source: str = "<review>") -> Review:
     blocks = markdown_blocks(text) if fmt == "markdown" else flat_blocks(text)
     reviewers = hdr.parse_reviewers(head.get("reviewers"))
     known = tuple(dict.fromkeys([r.name for r in reviewers] + [r.family for r in reviewers]))
-    walker = _Walker(markdown=fmt == "markdown", known_agents=known)
+    walker = _Walker(markdown=fmt == "markdown", known_agents=known, repository=head.get("repo"))
     walker.walk(blocks)
+    findings, agent_reviews = _keyed(walker.consolidated, walker.agent_reviews(), walker.warnings)
     pr_number, pr_title = hdr.parse_pr(head.get("pr"))
     commits = hdr.parse_commits(head.get("commits"), head.extra_commit_lines)
     warnings = head.warnings + walker.warnings + _declared_count_warnings(walker)
@@ -78,8 +85,8 @@ def parse_review(text: str, source: str = "<review>") -> Review:
         commits=commits,
         head_sha=_head_sha(head.get("head")),
         verdict=head.get("verdict"),
-        findings=tuple(walker.findings["consolidated"]),
-        agent_reviews=tuple(walker.agent_reviews()),
+        findings=tuple(findings),
+        agent_reviews=tuple(agent_reviews),
         warnings=tuple(sorted(warnings, key=lambda w: w.line)),
         reconciliation=tuple(walker.reconciliation),
         tables=tuple(walker.tables),
@@ -105,11 +112,24 @@ def _declared_count_warnings(walker: "_Walker") -> list[ParseWarning]:
             declared.setdefault(match.group(2).lower(), (count, block.line))
     warnings = []
     for section, (count, line) in declared.items():
-        found = sum(1 for f in walker.findings["consolidated"] if f.section == section)
+        found = sum(1 for f in walker.consolidated if f.section == section)
         if found != count:
             warnings.append(ParseWarning(line, f"the summary declares {count} {section} finding(s); "
                                          f"{found} were parsed"))
     return warnings
+
+
+def _keyed(
+    consolidated: list[Finding], reviews: list[AgentReview], warnings: list[ParseWarning]
+) -> tuple[list[Finding], list[AgentReview]]:
+    """The findings again, every key unique across the review (a repeated one gets ``#2`` …)."""
+    everything = unique_keys([*consolidated, *(f for r in reviews for f in r.findings)], warnings)
+    findings, rest = everything[: len(consolidated)], everything[len(consolidated):]
+    keyed = []
+    for review in reviews:
+        own, rest = rest[: len(review.findings)], rest[len(review.findings):]
+        keyed.append(replace(review, findings=tuple(own)))
+    return findings, keyed
 
 
 def _head_sha(value: str | None) -> str | None:
@@ -117,16 +137,33 @@ def _head_sha(value: str | None) -> str | None:
     return match.group(0) if match else None
 
 
-class _Walker:
-    """Follows headings; collects finding sections per origin (consolidated or an agent)."""
+@dataclass
+class _AppendixReview:
+    """One agent's raw review as the walker reads it: opened by an agent heading or its own title."""
 
-    def __init__(self, *, markdown: bool, known_agents: tuple[str, ...]) -> None:
+    agent: str
+    heading: str
+    line: int
+    titled: bool = False
+    findings: list[Finding] = field(default_factory=list)
+    sections: int = 0
+
+
+class _Walker:
+    """Follows headings; collects the consolidated finding sections, then one review per agent.
+
+    Inside the appendix a finding section always belongs to an agent's review: the one the
+    nearest agent heading (``### [Codex] — Pass 1``) or review title (``# Code Review — Gemini``)
+    opened, else a placeholder ``agent-N`` with a warning.
+    """
+
+    def __init__(self, *, markdown: bool, known_agents: tuple[str, ...], repository: str | None = None) -> None:
         self.markdown = markdown
         self.known_agents = known_agents
+        self.repository = repository
         self.warnings: list[ParseWarning] = []
-        self.findings: dict[str, list[Finding]] = {"consolidated": []}
-        self.agent_headings: dict[str, tuple[str, int]] = {}
-        self.origin = "consolidated"
+        self.consolidated: list[Finding] = []
+        self.reviews: list[_AppendixReview] = []
         self.in_appendix = False
         self.closed = False
         self.section: SectionText | None = None
@@ -173,15 +210,7 @@ class _Walker:
         category = heading_category(block.text)
         self.in_summary = not self.in_appendix and normalise_heading(block.text) == "executive summary"
         self.in_reconciliation = not self.in_appendix and normalise_heading(block.text) == "reconciliation"
-        if self.in_appendix and (agent := self._agent_heading(block.text)):
-            self._close()
-            self.origin = agent
-            self.agent_headings[agent] = (block.text, block.line)
-            self.findings.setdefault(agent, [])
-            return
-        if self.in_appendix and normalise_heading(block.text) == "resolution":
-            self._close()
-            self.closed = True
+        if self.in_appendix and self._appendix_heading(block):
             return
         if category == "appendix":
             self._close()
@@ -190,7 +219,8 @@ class _Walker:
         if category in _FINDING_CATEGORIES:
             self._close()
             self.saw_section = True
-            self.section = SectionText(category, self.origin, markdown=self.markdown)
+            self.section = SectionText(category, self._origin(block), markdown=self.markdown,
+                                       repository=self.repository)
             self.section_level = block.level
             return
         if category == "sub":
@@ -200,8 +230,59 @@ class _Walker:
             return
         self._add(block)  # an unknown heading inside a section: a finding's title
 
+    def _appendix_heading(self, block: Block) -> bool:
+        """Agent headings, review titles and the Resolution that ends the appendix."""
+        if agent := self._agent_heading(block.text):
+            self._close()
+            self.reviews.append(_AppendixReview(agent, block.text, block.line))
+            return True
+        if normalise_heading(block.text) == "resolution":
+            self._close()
+            self.closed = True
+            return True
+        inside_finding = self.markdown and self.section is not None and block.level > self.section_level
+        titled = None if inside_finding else review_title_agent(block.text)
+        if titled is None:
+            return False
+        self._close()
+        self._title(block, titled)
+        return True
+
+    def _title(self, block: Block, agent: str) -> None:
+        """A review's own title: part of the review just opened when that has no sections yet, else a new one."""
+        current = self.reviews[-1] if self.reviews else None
+        if current is None or current.sections or (current.titled and current.agent):
+            self.reviews.append(_AppendixReview(agent, block.text, block.line, titled=True))
+        elif not current.agent:
+            current.agent, current.titled = agent, True
+        else:
+            current.titled = True
+            if agent and agent != current.agent:
+                self.warnings.append(ParseWarning(block.line, f"review title names {agent!r} under the agent "
+                                                  f"heading of {current.agent!r}; kept {current.agent!r}"))
+
+    def _origin(self, block: Block) -> str:
+        """Who a finding section belongs to: consolidated before the appendix, an agent inside it."""
+        if not self.in_appendix:
+            return "consolidated"
+        if not self.reviews:
+            self.reviews.append(_AppendixReview("", block.text, block.line))
+        current = self.reviews[-1]
+        self._name(current)
+        current.sections += 1
+        return current.agent
+
+    def _name(self, review: _AppendixReview) -> None:
+        """A review that names no agent is attributed to a placeholder, ``agent-1`` …, with a warning."""
+        if review.agent:
+            return
+        number = 1 + sum(1 for r in self.reviews if re.fullmatch(r"agent-\d+", r.agent))
+        review.agent = f"agent-{number}"
+        self.warnings.append(ParseWarning(review.line, f"a review in the appendix names no agent; "
+                                          f"its findings are attributed to {review.agent!r}"))
+
     def _agent_heading(self, text: str) -> str | None:
-        match = _AGENT_HEADING.match(text.strip())
+        match = _AGENT_HEADING.match(re.sub(r"\s*\([^()]*\)", "", text.strip()))
         if not match:
             return None
         name = match["name"].strip()
@@ -212,15 +293,16 @@ class _Walker:
         if self.section is None:
             return
         found = split_findings(self.section, self.known_agents, self.warnings)
-        self.findings.setdefault(self.section.origin, []).extend(found)
+        if self.section.origin == "consolidated":
+            self.consolidated.extend(found)
+        else:
+            self.reviews[-1].findings.extend(found)
         self.section = None
 
     def agent_reviews(self) -> list[AgentReview]:
-        reviews = []
-        for agent, (heading, line) in self.agent_headings.items():
-            own = [replace(f, origin=agent) for f in self.findings.get(agent, [])]
-            reviews.append(AgentReview(agent, heading, line, tuple(own)))
-        return reviews
+        for review in self.reviews:
+            self._name(review)
+        return [AgentReview(r.agent, r.heading, r.line, tuple(r.findings)) for r in self.reviews]
 
 
 def _inline_heading(block: Block) -> tuple[Block, Block | None] | None:

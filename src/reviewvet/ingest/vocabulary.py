@@ -79,6 +79,36 @@ def agent_family(name: str) -> str:
     return words[0] if words else name
 
 
+_REVIEW_WORD = re.compile(
+    r"^(?P<pre>.*?)\b(?:(?:deep|full|original|raw|independent)\s+)*(?:code\s+)?review\b(?P<rest>.*)$"
+)
+_TITLE_REST = re.compile(r"^\s*(?:$|[\u2014\u2013:(\[|,#-]|(?:by|from)\s|for\s+(?:pr|pull|#))")
+_BY_AGENT = re.compile(rf"\b(?:by|from)\s+\[?(?P<name>{AGENT_NAME.pattern})", re.I)
+
+
+def review_title_agent(text: str) -> str | None:
+    """For a heading that titles one agent's review (``Code Review — PR #12: …``, ``Review by Codex``,
+    ``Gemini Code Review``): the agent family it names, or "" when it names none. None for any
+    other heading (``Review Summary`` and the report's own section names are not titles)."""
+    name = normalise_heading(text)
+    match = _REVIEW_WORD.match(name)
+    if not match or not _TITLE_REST.match(match["rest"]):
+        return None
+    if heading_category(text) not in (None, "other") or (name in _OTHER_HEADINGS and name != "review"):
+        return None
+    pre = re.sub(r"['\u2019]s$", "", match["pre"].strip(" []")).strip(" []")
+    if pre and not AGENT_NAME.fullmatch(pre):
+        return None
+    if pre:
+        return agent_family(pre)
+    if by := _BY_AGENT.search(match["rest"]):
+        return agent_family(by["name"])
+    for part in re.split(r"[\u2014\u2013:()\[\]|,]|\s-\s", match["rest"]):
+        if AGENT_NAME.fullmatch(part.strip()):
+            return agent_family(part.strip())
+    return ""
+
+
 def split_trailing_agents(text: str, known: tuple[str, ...] = ()) -> tuple[str, tuple[str, ...]]:
     """Strip agent attributions from the end of a title line.
 
@@ -150,15 +180,24 @@ _FLAT_IDENTIFIER = re.compile(
 
 def identifiers_in(text: str, *, markdown: bool) -> list[str]:
     """Code identifiers a finding names: backticked ones in Markdown, shaped ones otherwise."""
-    found: list[str] = []
-    candidates = INLINE_CODE.findall(text) if markdown else _FLAT_IDENTIFIER.findall(text)
-    for raw in candidates:
-        name = raw.strip()
+    return list(dict.fromkeys(name for name, _, _ in identifier_spans(text, markdown=markdown)))
+
+
+def identifier_spans(text: str, *, markdown: bool) -> list[tuple[str, int, int]]:
+    """Each mention of a code identifier: (name, start, end), the span including any backticks."""
+    found = []
+    for match in (INLINE_CODE if markdown else _FLAT_IDENTIFIER).finditer(text):
+        name = (match.group(1) if markdown else match.group(0)).strip()
         if REFERENCE.fullmatch(name) or not _IDENTIFIER_SHAPE.match(name) or _SHA_SHAPE.match(name):
             continue
         if re.fullmatch(r"[\w.-]+\.(go|sh|bats|py|md|yaml|yml|json|txt)", name):
             continue
         name = name[:-2] if name.endswith("()") else name
-        if name not in found and len(name) > 1:
-            found.append(name)
+        if len(name) > 1:
+            found.append((name, match.start(), match.end()))
     return found
+
+
+def code_spans(text: str, *, markdown: bool) -> list[tuple[int, int]]:
+    """Where inline code (Markdown) or code-shaped words (flattened text) are: (start, end)."""
+    return [m.span() for m in (INLINE_CODE if markdown else _FLAT_IDENTIFIER).finditer(text)]
