@@ -165,6 +165,15 @@ class Git:
                 entries.append(LogEntry(*parts))
         return entries
 
+    def pull_request_refs(self, number: int) -> list[tuple[str, str]]:
+        """(ref name, commit id) of the refs of pull request ``number`` (``refs/pull/N/head``, remotes' copies)."""
+        patterns = [f"refs/pull/{number}/", f"refs/remotes/*/pull/{number}/", f"refs/remotes/*/pr/{number}"]
+        out = self._run(["for-each-ref", "--format=%(refname) %(objectname)", *patterns],
+                        check=False).stdout.decode("utf-8", "replace")
+        refs = [tuple(line.split(" ", 1)) for line in out.splitlines() if " " in line]
+        heads = [(r, sha) for r, sha in refs if not r.endswith("/merge")]
+        return sorted(heads, key=lambda r: not r[0].endswith("/head"))
+
     def refs_containing(self, sha: str, limit: int = 5) -> list[str]:
         out = self._run(
             ["for-each-ref", f"--count={limit}", "--format=%(refname)", f"--contains={sha}"], check=False
@@ -200,6 +209,31 @@ class Git:
     def commits_touching(self, base: str, head: str, path: str) -> list[LogEntry]:
         """Commits of ``base..head`` that changed ``path``, oldest first."""
         return list(reversed(self._log([], [f"{base}..{head}", "--", path])))
+
+    def file_versions(self, tips: list[str], exclude: str | None, paths: list[str]) -> list[FileVersion]:
+        """Every blob ``paths`` had in the commits of ``tips`` not reachable from ``exclude`` (one ``git log``).
+
+        ``tips`` and ``exclude`` must be resolved commit ids; paths are passed as literal
+        pathspecs after ``--``. Newest commits first; a blob seen again is listed once.
+        """
+        revs = [*tips, *([f"^{exclude}"] if exclude else [])]
+        if not paths or not tips or not all(all(c in "0123456789abcdef^" for c in r) for r in revs):
+            return []
+        specs = [f":(literal){p}" for p in paths]
+        out = self._run(["log", "--no-renames", "--raw", "--no-abbrev", "--no-color", "--format=%x01%H %ct",
+                         "--end-of-options", *revs, "--", *specs], check=False)
+        versions: dict[str, FileVersion] = {}
+        commit, when = "", 0
+        for line in out.stdout.decode("utf-8", "replace").splitlines():
+            if line.startswith("\x01"):
+                commit, _, stamp = line[1:].partition(" ")
+                when = int(stamp or 0)
+            elif line.startswith(":") and "\t" in line:
+                meta, _, path = line.partition("\t")
+                fields = meta.split()
+                if len(fields) >= 4 and set(fields[3]) != {"0"} and fields[3] not in versions:
+                    versions[fields[3]] = FileVersion(path, fields[3], commit, when)
+        return list(versions.values())
 
     def remote_url(self, remote: str = "origin") -> str:
         """The URL of a remote ("" when there is none), read from the repository's config."""
@@ -253,6 +287,16 @@ class Git:
             blobs[oid] = out[pos:pos + size]
             pos += size + 1
         return blobs
+
+
+@dataclass(frozen=True)
+class FileVersion:
+    """One version of a file in a history: its blob, the commit that wrote it and that commit's time."""
+
+    path: str
+    blob: str
+    commit: str
+    time: int
 
 
 @dataclass(frozen=True)

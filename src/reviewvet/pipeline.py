@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewvet.checks.context import CheckContext, CheckOptions
 from reviewvet.checks.flags import flags_for
@@ -12,6 +13,7 @@ from reviewvet.checks.lines import check_lines
 from reviewvet.checks.model import LOCATED, FindingVerdict, QuoteCheck, SymbolCheck
 from reviewvet.checks.quotes import check_quotes
 from reviewvet.checks.symbols import check_symbols
+from reviewvet.checks.verdict import finding_verdict
 from reviewvet.index.cache import ParseCache
 from reviewvet.errors import UsageError
 from reviewvet.git import Git
@@ -23,6 +25,9 @@ from reviewvet.rules.context import CONTEXT_FILE, Convention, parse_context
 from reviewvet.rules.engine import apply_rules
 from reviewvet.rules.loader import load_rules
 from reviewvet.rules.model import Decision, Rule
+
+if TYPE_CHECKING:
+    from reviewvet.checks.history import FileHistory
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,8 @@ def verify(review: Review, repo: Path, options: VerifyOptions = VerifyOptions())
     cache = ParseCache(options.cache_dir) if options.use_cache and options.checks.symbols else None
     ctx = CheckContext(Snapshot(git, revisions.head),
                        Snapshot(git, revisions.merge_base) if revisions.merge_base else None, options.checks,
-                       cache=cache)
+                       cache=cache, evidence=revisions.head_evidence, flattened=review.format == "flattened",
+                       history=_history(git, revisions))
     findings = review.all_findings() if options.include_agents else review.findings
     ctx.prefetch([ref.path for f in findings for ref in f.references if ref.path])
     try:
@@ -122,6 +128,15 @@ def load_conventions(head: Snapshot, path: Path | None) -> list[Convention]:
     return []
 
 
+def _history(git: Git, revisions: Revisions) -> FileHistory | None:
+    """Earlier versions to search for quotes, unless head is the very code the review read."""
+    from reviewvet.checks.history import FileHistory
+
+    if revisions.head_evidence == "reviewed-head":
+        return None
+    return FileHistory(git, revisions.history_tips, revisions.merge_base)
+
+
 def check_finding(ctx: CheckContext, finding: Finding) -> FindingVerdict:
     paths = tuple(dict((r.path, ctx.resolve(r.path)) for r in finding.references if r.path).values())
     quotes = check_quotes(ctx, finding)
@@ -131,7 +146,10 @@ def check_finding(ctx: CheckContext, finding: Finding) -> FindingVerdict:
         symbols = check_symbols(ctx, finding)
     lines = check_lines(ctx, finding, quotes)
     flags = flags_for(quotes, lines, [p.status for p in paths], symbols)
-    return FindingVerdict(finding, paths, tuple(quotes), tuple(lines), flags, tuple(symbols))
+    foreign = {p.claimed for p in paths if p.status == "missing" and ctx.never_had(p.claimed)}
+    graded_lines = tuple(c for c in lines if c.reference.path not in foreign)
+    verdict = finding_verdict(tuple(quotes), graded_lines, tuple(symbols), ctx.evidence)
+    return FindingVerdict(finding, paths, tuple(quotes), tuple(lines), flags, tuple(symbols), verdict=verdict)
 
 
 def _with_enclosing_symbol(ctx: CheckContext, quote: QuoteCheck) -> QuoteCheck:

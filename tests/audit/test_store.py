@@ -15,15 +15,15 @@ from .helpers import DEMO_REVIEW, cli, cli_process, counts, query
 
 
 def review_row(rid: str, title: str) -> tuple[object, ...]:
-    """A row of `reviews` (17 columns)."""
+    """A row of `reviews` (18 columns)."""
     return (rid, f"{rid}.md", title, "acme/kettle", 7, "pr", "1", "2026-02-10", "2026-02", "markdown",
-            "abc1234", None, None, "unverified", "test", 0, None)
+            "abc1234", None, None, "unverified", "test", 0, None, None)
 
 
-def test_fresh_store_has_schema_version_1_and_every_table(tmp_path: Path) -> None:
+def test_fresh_store_has_schema_version_2_and_every_table(tmp_path: Path) -> None:
     db = tmp_path / "new" / "audit.duckdb"
     with Store(db) as store:
-        assert store.version() == SCHEMA_VERSION == 1
+        assert store.version() == SCHEMA_VERSION == 2
     names = {r[0] for r in query(db, "SELECT table_name FROM duckdb_tables()")}
     assert names == {*TABLES, "schema_version"}
 
@@ -32,29 +32,45 @@ def test_reopening_does_not_migrate_twice(tmp_path: Path) -> None:
     db = tmp_path / "audit.duckdb"
     Store(db).close()
     Store(db).close()
-    assert query(db, "SELECT version FROM schema_version") == [(1,)]
+    assert query(db, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,)]
+
+
+def test_a_version_1_store_gains_the_verdict_columns(tmp_path: Path) -> None:
+    from reviewvet.audit.store import _MIGRATIONS
+
+    db = tmp_path / "audit.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+    for statement in _MIGRATIONS[1]:
+        con.execute(statement)
+    con.execute("INSERT INTO schema_version VALUES (1, now())")
+    con.close()
+    with Store(db) as store:
+        assert store.version() == 2
+    columns = {r[0] for r in query(db, "SELECT column_name FROM duckdb_columns() WHERE table_name = 'findings'")}
+    assert {"verdict", "evidence"} <= columns
 
 
 def test_store_with_a_newer_schema_is_refused(tmp_path: Path) -> None:
     db = tmp_path / "audit.duckdb"
     Store(db).close()
     con = duckdb.connect(str(db))
-    con.execute("INSERT INTO schema_version VALUES (2, now())")
+    con.execute("INSERT INTO schema_version VALUES (3, now())")
     con.close()
-    with pytest.raises(StoreError, match=r"schema version 2; this reviewvet knows 1: upgrade reviewvet"):
+    with pytest.raises(StoreError, match=r"schema version 3; this reviewvet knows 2: upgrade reviewvet"):
         Store(db)
-    assert query(db, "SELECT max(version) FROM schema_version") == [(2,)]
+    assert query(db, "SELECT max(version) FROM schema_version") == [(3,)]
 
 
 def test_report_refuses_a_store_with_a_newer_schema(tmp_path: Path) -> None:
     db = tmp_path / "audit.duckdb"
     Store(db).close()
     con = duckdb.connect(str(db))
-    con.execute("INSERT INTO schema_version VALUES (2, now())")
+    con.execute("INSERT INTO schema_version VALUES (3, now())")
     con.close()
     code, _, err = cli("audit", "report", "--db", db)
     assert code == 2
-    assert "schema version 2" in err
+    assert "schema version 3" in err
 
 
 def test_corrupted_store_exits_2_naming_it_and_is_left_alone(tmp_path: Path, demo_repo) -> None:  # type: ignore[no-untyped-def]

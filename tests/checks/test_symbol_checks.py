@@ -25,9 +25,9 @@ REVIEW = """\
 
 ## Important Issues
 
-I1. **`Send` should call `retryForeverUnlessCancelled`** — `agent/internal/probe/probe.go:37-48` [Claude]
+I1. **`Send` loops in `retryForeverUnlessCancelled`** — `agent/internal/probe/probe.go:37-48` [Claude]
 
-`Send` never calls `retryForeverUnlessCancelled`, so a cancelled context keeps retrying.
+`Send` hands every retry to `retryForeverUnlessCancelled`, so a cancelled context keeps retrying.
 
 *(important, enhancement — a new helper.)*
 
@@ -104,6 +104,18 @@ def test_an_identifier_found_nowhere_is_a_hallucinated_symbol(mine: Verification
     assert (check.status, check.symbols, check.locations) == ("nowhere", (), ())
     assert symbol(v, "Send").status == "found"
     assert v.flags == ("hallucinated-symbol",) and v.status == "problems"
+    assert check.role == "asserted" and check.grade == "refuted"
+
+
+def test_a_name_the_finding_says_is_missing_is_not_demanded(demo_repo) -> None:  # type: ignore[no-untyped-def]
+    text = REVIEW.replace("`Send` hands every retry to `retryForeverUnlessCancelled`, so",
+                          "`Send` never calls a `retryForeverUnlessCancelled` helper, so")
+    text = text.replace("`Send` loops in `retryForeverUnlessCancelled`", "`Send` should retry until cancelled")
+    result = verify(parse_review(text), demo_repo.path, VerifyOptions(head=demo_repo.head, base=demo_repo.base))
+    v = verdict(result, "consolidated/I1")
+    check = symbol(v, "retryForeverUnlessCancelled")
+    assert check.status == "nowhere" and check.role == "missing" and check.grade == ""
+    assert "hallucinated-symbol" not in v.flags and not result.decisions[v.finding.key].false_positive
 
 
 def test_an_outside_package_function_is_external(mine: Verification) -> None:

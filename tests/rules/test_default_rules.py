@@ -113,12 +113,20 @@ def test_rv101_an_invented_quote_is_a_false_positive(repo) -> None:  # type: ign
     assert one(repo, finding("I1", "app/store.py:9-11", LOAD)).false_positive is False
 
 
-def test_rv102_a_quote_one_word_off_is_a_false_positive(repo) -> None:  # type: ignore[no-untyped-def]
+def test_rv102_a_quote_one_word_off_that_the_finding_argues_about_is_a_false_positive(repo) -> None:  # type: ignore[no-untyped-def]
     misquoted = "def merge(left, right):\n    out = dict(left)\n    out.update(left)\n    return out\n"
     d = one(repo, finding("I1", "app/store.py:21-24", misquoted, tag="important, regression",
-                          body="The merge ignores the right side."))
+                          body="The merge applies `left` twice and ignores the right side."))
     assert "RV102" in d.rule_codes and "RV101" not in d.rule_codes
     assert d.false_positive and "differs from the source" in note(d, "RV102")
+
+
+def test_rv102_does_not_fire_for_a_slip_the_finding_does_not_argue_about(repo) -> None:  # type: ignore[no-untyped-def]
+    misquoted = "def merge(left, right):\n    out = dict(left)\n    out.update(rihgt)\n    return out\n"
+    d = one(repo, finding("I1", "app/store.py:21-24", misquoted, tag="important, regression",
+                          body="The merge copies the dictionary on every call."))
+    assert "RV102" not in d.rule_codes and "RV106" in d.rule_codes
+    assert not d.false_positive
 
 
 def test_rv103_a_quote_from_another_file_is_noted_but_not_a_false_positive(repo) -> None:  # type: ignore[no-untyped-def]

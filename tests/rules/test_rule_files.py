@@ -16,8 +16,8 @@ from reviewvet.rules.loader import load_rules
 from reviewvet.rules.model import FAMILIES
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CODES = ["RV101", "RV102", "RV103", "RV104", "RV201", "RV202", "RV203", "RV301", "RV401", "RV402",
-                 "RV403", "RV501", "RV502", "RV601", "RV701", "RV702"]
+DEFAULT_CODES = ["RV101", "RV102", "RV103", "RV104", "RV105", "RV106", "RV201", "RV202", "RV203", "RV301",
+                 "RV401", "RV402", "RV403", "RV501", "RV502", "RV601", "RV701", "RV702"]
 
 GOOD = """\
 rules:
@@ -198,7 +198,7 @@ def test_rules_explain_shows_condition_actions_and_source(capsys) -> None:  # ty
     code, out, _ = run(capsys, "rules", "explain", "RV101")
     assert code == 0
     assert out.startswith("RV101 hallucinated-quote (quotes)")
-    assert "when: quote.absent > 0" in out
+    assert "when: quote.refuted_absent > 0" in out
     assert "then: false_positive: True, note: quoted code exists nowhere" in out
     assert "defined at rules/quotes.yaml:2" in out
     assert run(capsys, "rules", "explain", "near-miss-quote")[1].startswith("RV102 near-miss-quote")

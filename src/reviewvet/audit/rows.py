@@ -29,7 +29,8 @@ def review_rows(rid: str, source: str, review: Review, status: str, reason: str,
                      review.round, date, date[:7] if date else None, review.format,
                      review.head_sha or (review.commits[-1].sha if review.commits else None),
                      revisions.head if revisions else None, revisions.merge_base if revisions else None,
-                     status, reason, len(review.warnings), datetime.datetime.now())],
+                     status, reason, len(review.warnings), datetime.datetime.now(),
+                     revisions.head_evidence if revisions else None)],
         "agents": [(rid, r.family, r.name, r.effort) for r in review.reviewers],
     }
     models = {r.family: r.name for r in review.reviewers}
@@ -52,13 +53,14 @@ def review_rows(rid: str, source: str, review: Review, status: str, reason: str,
             bool(d and d.false_positive), d.merged_into if d else None, group["group"],
             sorted(set(group["agents"]) - own), bool(group["unique"]), v.status, list(v.flags),
             v.provenance.status if v.provenance else None, v.provenance.agreement if v.provenance else None,
-            f.line))
+            f.line, v.verdict.grade if v.verdict else None, v.verdict.evidence if v.verdict else None))
         rows["claims"] += [(rid, f.key, "quote", q.status, q.span.path if q.span else None,
-                            q.span.start if q.span else None, q.span.end if q.span else None, q.role)
-                           for q in v.quotes]
+                            q.span.start if q.span else None, q.span.end if q.span else None, q.role,
+                            q.grade or None, q.evidence or None) for q in v.quotes]
         rows["claims"] += [(rid, f.key, "line", c.status, c.path, c.reference.start, c.reference.end,
-                            c.reference.written) for c in v.lines]
-        rows["claims"] += [(rid, f.key, "symbol", s.status, None, None, None, s.identifier) for s in v.symbols]
+                            c.reference.written, None, verification.revisions.head_evidence) for c in v.lines]
+        rows["claims"] += [(rid, f.key, "symbol", s.status, None, None, None, s.identifier, s.grade or None,
+                            s.evidence or None) for s in v.symbols]
         if d is not None:
             rows["rule_hits"] += [(rid, f.key, h.code, h.name, h.effect) for h in d.hits]
     return rows
@@ -78,7 +80,8 @@ def agent_finding_rows(rid: str, review: Review, models: dict[str, str]) -> list
 
 def _finding_row(rid: str, f: Finding, models: dict[str, str]) -> tuple[Any, ...]:
     return (rid, f.key, f.origin, f.id, f.section, f.title, list(f.agents), _model(f, models), f.severity,
-            f.label, f.severity, f.label, False, None, f.key, [], False, "unverified", [], None, None, f.line)
+            f.label, f.severity, f.label, False, None, f.key, [], False, "unverified", [], None, None, f.line,
+            None, None)
 
 
 def _model(f: Finding, models: dict[str, str]) -> str | None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from reviewvet.errors import ReviewvetError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TABLES = ("reviews", "agents", "findings", "agent_findings", "claims", "rule_hits", "consolidator")
 
 _MIGRATIONS = {
@@ -44,6 +44,14 @@ _MIGRATIONS = {
         """CREATE TABLE consolidator (
             review_id VARCHAR, agent VARCHAR, written VARCHAR, decision VARCHAR, linked_key VARCHAR,
             link VARCHAR, reviewvet_decision VARCHAR, agrees BOOLEAN, text VARCHAR)""",
+    ],
+    # Graded verdicts: how certain each finding's and each claim's answer is, and on what evidence.
+    2: [
+        "ALTER TABLE reviews ADD COLUMN head_evidence VARCHAR",
+        "ALTER TABLE findings ADD COLUMN verdict VARCHAR",
+        "ALTER TABLE findings ADD COLUMN evidence VARCHAR",
+        "ALTER TABLE claims ADD COLUMN grade VARCHAR",
+        "ALTER TABLE claims ADD COLUMN evidence VARCHAR",
     ],
 }
 

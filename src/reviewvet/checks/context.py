@@ -9,6 +9,7 @@ from reviewvet.checks.matching import index_lines
 from reviewvet.resolve.snapshot import PathResolution, Snapshot, resolve_path
 
 if TYPE_CHECKING:
+    from reviewvet.checks.history import FileHistory
     from reviewvet.index.build import RepoIndex
     from reviewvet.index.cache import ParseCache
 
@@ -40,6 +41,24 @@ class CheckContext:
     _words: dict[str, set[str]] = field(default_factory=dict)
     _external: set[str] | None = None
     _shallow: set[str] | None = None
+    evidence: str = "user-given-head"  # how certain it is that head is the code the review read
+    flattened: bool = False  # the review's code-block boundaries were guessed
+    history: FileHistory | None = None  # versions to search when head may have changed since the review
+    _top_dirs: set[str] | None = None
+
+    @property
+    def quote_evidence(self) -> str:
+        """The evidence level of a quote check: a flattened document's blocks are guesses first of all."""
+        return "flattened" if self.flattened else self.evidence
+
+    def never_had(self, claimed: str) -> bool:
+        """A claimed path under a top-level folder neither head nor the merge base has: another project's file."""
+        if self._top_dirs is None:
+            self._top_dirs = {p.split("/", 1)[0] for p in self.head.tree}
+            if self.base is not None:
+                self._top_dirs |= {p.split("/", 1)[0] for p in self.base.tree}
+        path = claimed.removeprefix("./")
+        return bool(path) and path.split("/", 1)[0] not in self._top_dirs
 
     def resolve(self, claimed: str) -> PathResolution:
         if claimed not in self._resolved:

@@ -15,7 +15,8 @@ FLAGS = {
     "wrong-line": "a line claim points far from where the code is",
     "line-drift": "a line claim is off by a few lines",
     "stale-lines": "a line claim matches the merge base, not head",
-    "hallucinated-symbol": "a named identifier appears in no file at head or at the merge base",
+    "quote-changed": "a quoted block exists only in an earlier version of the pull request: the code changed since",
+    "hallucinated-symbol": "an identifier the finding asserts exists appears in no file at head or at the merge base",
     "mislabelled-provenance": "labelled regression while blame says the code predates the merge base, or the reverse",
     "unknown": "a check could not decide (the reason is given)",
 }
@@ -25,6 +26,7 @@ _QUOTE_FLAGS = {
     "near-miss": "near-miss-quote",
     "other-file": "wrong-path",
     "base-only": "quote-removed",
+    "earlier-version": "quote-changed",
     "no-file": "missing-file",
     "unknown": "unknown",
 }
@@ -44,7 +46,7 @@ def flags_for(
     symbols: tuple[SymbolCheck, ...] | list[SymbolCheck] = (),
 ) -> tuple[str, ...]:
     found: set[str] = set()
-    if any(s.status == "nowhere" for s in symbols):
+    if any(s.status == "nowhere" and s.role == "asserted" for s in symbols):
         found.add("hallucinated-symbol")
     found.update(_QUOTE_FLAGS[q.status] for q in quotes if q.status in _QUOTE_FLAGS)
     found.update(_LINE_FLAGS[c.status] for c in lines if c.status in _LINE_FLAGS)

@@ -183,6 +183,104 @@ def _words_with_lines(lines: tuple[str, ...]) -> tuple[list[str], list[int]]:
     return words, owners
 
 
+# -- abbreviated quotes -------------------------------------------------------------------------
+
+# A reviewer's own header line above a quote: ``// pkg/x/y.go:12-30 — run()``.
+_ANNOTATION_HEADER = re.compile(r"^\s*(?://|#)\s*[\w@+./-]+\.\w+(?::\d+(?:-\d+)?)?(?:\s|$)")
+_TRAILING_NOTE = re.compile(r"\s+(?://|#)\s.*$")
+_COMMENT_LINE = re.compile(r"^\s*(?://|#|/\*|\*)")
+_CLOSING = re.compile(r"^[\s})\];,]+$")
+MAX_SKIP = 15  # non-blank file lines a quote may leave out between two of its lines
+MAX_JOIN = 4  # file lines a reviewer may join into one quoted line (or one file line re-wrapped into)
+
+
+_DANGLING_COMMA = re.compile(r",(?=[)\]}]|$)")
+
+
+def _squash(text: str) -> str:
+    """A line without whitespace, and without the trailing commas that wrapping adds or removes."""
+    return _DANGLING_COMMA.sub("", _WS.sub("", text))
+
+
+def find_abbreviated(quote: list[str], lines: tuple[str, ...]) -> tuple[int, int] | None:
+    """The quote's code lines in order within a short span of the file.
+
+    Real evidence blocks leave out lines (comments, bodies), join or re-wrap lines, end a
+    line with the reviewer's own note (``x = 1 // <- the bug``), put a ``// path:N-M``
+    header above the code, and close with ``}`` where the file has ``} else {``. Every
+    line of code must still be found, in order, no more than a few lines apart; only
+    comment lines may be missing (they are the reviewer's annotations).
+    """
+    wanted = [q for q in quote if normalise(q) and not is_elision(q)]
+    if wanted and _ANNOTATION_HEADER.match(wanted[0]):
+        wanted = wanted[1:]
+    gaps = _gaps_after_elisions(quote, wanted)
+    if sum(1 for q in wanted if not _COMMENT_LINE.match(q)) < 2:
+        return None
+    idx = index_lines(lines)
+    hay = [_squash(n) for n in idx.norm]
+    first = next(i for i, q in enumerate(wanted) if not _COMMENT_LINE.match(q))
+    for start in range(len(hay)):
+        if _step(wanted[first], wanted[first + 1:], hay, start) is None:
+            continue
+        found = _walk(wanted, gaps, hay, start, first)
+        if found is not None:
+            return idx.where[found[0]], idx.where[found[1]]
+    return None
+
+
+def _gaps_after_elisions(quote: list[str], wanted: list[str]) -> set[int]:
+    """Indexes into ``wanted`` of the lines that follow an elision (any gap is allowed before them)."""
+    gaps, k, after = set(), 0, False
+    for line in quote:
+        if is_elision(line):
+            after = True
+        elif k < len(wanted) and line == wanted[k]:
+            if after:
+                gaps.add(k)
+            k, after = k + 1, False
+    return gaps
+
+
+def _walk(wanted: list[str], gaps: set[int], hay: list[str], start: int, first: int) -> tuple[int, int] | None:
+    pos, matched, lo, hi = start, 0, None, start
+    i = first
+    while i < len(wanted):
+        limit = len(hay) if i in gaps else min(len(hay), pos + MAX_SKIP + 1)
+        hit = next(((j, used) for j in range(pos, limit)
+                    if (used := _step(wanted[i], wanted[i + 1:], hay, j)) is not None), None)
+        if hit is None:
+            if _COMMENT_LINE.match(wanted[i]):
+                i += 1
+                continue
+            return None
+        j, (quoted_used, file_used) = hit
+        lo = j if lo is None else lo
+        hi, pos, matched, i = j + file_used - 1, j + file_used, matched + quoted_used, i + quoted_used
+    code = sum(1 for q in wanted if not _COMMENT_LINE.match(q))
+    if lo is None or matched < max(2, code // 2):
+        return None
+    return lo, hi
+
+
+def _step(line: str, rest: list[str], hay: list[str], j: int) -> tuple[int, int] | None:
+    """How one quoted line (or a few joined) meets the file at ``j``: (quoted lines used, file lines used)."""
+    if j >= len(hay):
+        return None
+    q = _squash(line)
+    bare = _squash(_TRAILING_NOTE.sub("", line))
+    if q == hay[j] or (bare and bare == hay[j]):
+        return 1, 1
+    if _CLOSING.match(line) and hay[j].startswith(q):
+        return 1, 1
+    for k in range(2, MAX_JOIN + 1):
+        if "".join(hay[j:j + k]) in (q, bare):
+            return 1, k
+        if len(rest) >= k - 1 and q + "".join(_squash(r) for r in rest[:k - 1]) == hay[j]:
+            return k, 1
+    return None
+
+
 # -- near misses ------------------------------------------------------------------------------
 
 

@@ -9,23 +9,28 @@ match in the claimed files (a near miss, with the differing characters), and els
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from reviewvet.checks.context import CheckContext
 from reviewvet.checks.matching import (
     PROSE_EXTENSIONS,
     Fuzzy,
     find_elided,
+    find_abbreviated,
     find_exact,
     find_fuzzy,
     find_normalised,
     find_reflowed,
     has_elision,
+    is_elision,
     normalise,
     split_segments,
     trim_blank,
 )
-from reviewvet.checks.model import NearMiss, QuoteCheck, Span
+from reviewvet.checks.model import FOUND, NearMiss, QuoteCheck, Span
 from reviewvet.ingest.model import CodeBlock, Finding
 from reviewvet.resolve.snapshot import FileText, PathResolution, Snapshot, Unreadable
 
@@ -41,7 +46,8 @@ LANGUAGE_EXTENSIONS = {
 
 def check_quotes(ctx: CheckContext, finding: Finding) -> list[QuoteCheck]:
     claimed = [ctx.resolve(r.path) for r in finding.references]
-    return [check_block(ctx, i, block, claimed) for i, block in enumerate(finding.blocks)]
+    return [grade_quote(ctx, finding, block, check_block(ctx, i, block, claimed), claimed)
+            for i, block in enumerate(finding.blocks)]
 
 
 def check_block(ctx: CheckContext, number: int, block: CodeBlock, claimed: list[PathResolution]) -> QuoteCheck:
@@ -76,6 +82,11 @@ def check_block(ctx: CheckContext, number: int, block: CodeBlock, claimed: list[
         return result("base-only", span=_span(ctx.base, *at_base[1:4], side="base"),  # type: ignore[arg-type]
                       matched=at_base[4], searched=searched,
                       reason="found at the merge base only: the pull request removed or changed it")
+    if unreadable and not head_files:
+        return result("unknown", searched=searched, reason="; ".join(f"{u.path!r} {u.reason}" for u in unreadable))
+    earlier = _search_history(ctx, quote, candidates)
+    if earlier:
+        return earlier_result(number, block, earlier, searched)
     fuzzy_files = head_files or _files_for_language(ctx, block.language)
     near = _nearest(quote, fuzzy_files, ctx.options.near_miss_threshold)
     if near:
@@ -84,14 +95,38 @@ def check_block(ctx: CheckContext, number: int, block: CodeBlock, claimed: list[
                       matched=_lines(ctx.head, path, fuzzy.first, fuzzy.last), searched=searched,
                       near_miss=NearMiss(fuzzy.similarity, fuzzy.differences),
                       reason=f"closest text is {fuzzy.similarity:.0%} alike")
-    if unreadable and not head_files:
-        return result("unknown", searched=searched, reason="; ".join(f"{u.path!r} {u.reason}" for u in unreadable))
     if candidates and not any(r.usable or r.candidates for r in candidates):
         unsafe = [r for r in candidates if r.status == "unsafe"]
         if unsafe:
             return result("unknown", searched=searched, reason="; ".join(r.reason for r in unsafe))
         return result("no-file", searched=searched, reason="; ".join(r.reason for r in candidates))
     return result("absent", searched=searched, reason="not found at head or at the merge base")
+
+
+def earlier_result(number: int, block: CodeBlock, hit: tuple[Hit, str, str], searched: tuple[str, ...]
+                   ) -> QuoteCheck:
+    (status, path, first, last, matched), commit, date = hit
+    return QuoteCheck(number, block.line, block.role, "earlier-version",
+                      span=Span(path, first + 1, last + 1, commit, "history"), matched=matched, searched=searched,
+                      reason=f"present in {commit[:7]} ({date}) at {path}:{first + 1}, gone by head: "
+                             "the code changed since the review")
+
+
+def _history_paths(candidates: list[PathResolution]) -> list[str]:
+    paths = [r.path for r in candidates if r.path] + [c for r in candidates for c in r.candidates]
+    return paths + [r.claimed.removeprefix("./") for r in candidates if r.status == "missing"]
+
+
+def _search_history(ctx: CheckContext, quote: list[str], candidates: list[PathResolution]
+                    ) -> tuple[Hit, str, str] | None:
+    """The quote in a surviving earlier version of a claimed file (only when head may have changed)."""
+    if ctx.history is None:
+        return None
+    for version in ctx.history.versions(_history_paths(candidates)):
+        hit = _search(quote, [version.text])
+        if hit:
+            return hit, version.commit, version.date
+    return None
 
 
 def _unique(resolutions: list[PathResolution]) -> list[PathResolution]:
@@ -128,11 +163,13 @@ def _matchers(quote: list[str], path: str) -> list[tuple[str, Matcher]]:
         matchers.append(("elided", find_elided))
     if path.lower().endswith(PROSE_EXTENSIONS):
         matchers.append(("reflowed", find_reflowed))
+    else:
+        matchers.append(("abbreviated", find_abbreviated))
     return matchers
 
 
 def _search(quote: list[str], files: list[FileText]) -> Hit | None:
-    for rank in range(4):
+    for rank in range(5):
         for f in files:
             matchers = _matchers(quote, f.path)
             if rank < len(matchers):
@@ -151,7 +188,8 @@ def _search_everywhere(ctx: CheckContext, side: str, quote: list[str], exclude: 
     if snapshot is None or not needle or sum(len(n) for n in needle) < ctx.options.min_global_chars:
         return None
     index = ctx.line_index(side)
-    anchor = min(range(len(needle)), key=lambda k: len(index.get(needle[k], ())))
+    present = [k for k in range(len(needle)) if index.get(needle[k])] or [0]
+    anchor = min(present, key=lambda k: len(index.get(needle[k], ())))
     for path in dict.fromkeys(p for p, _ in index.get(needle[anchor], ())):
         if path in exclude:
             continue
@@ -200,3 +238,120 @@ def _lines(snapshot: Snapshot, path: str, first: int, last: int) -> tuple[str, .
     f = snapshot.file(path)
     return f.lines[first:last + 1] if isinstance(f, FileText) else ()
 
+
+
+# -- how certain the answer is --------------------------------------------------------------
+
+REFUTE_PRESENCE = {"reviewed-head": 0.5, "user-given-head": 0.25, "substitute-head": 0.25}
+MIN_SUBSTANTIVE = 8  # characters of a normalised line for it to count as evidence of its own
+_QUOTE_CHARS = re.compile(r"[`\"'\u201c\u201d\u2018\u2019]")
+
+
+def grade_quote(ctx: CheckContext, finding: Finding, block: CodeBlock, check: QuoteCheck,
+                claimed: list[PathResolution]) -> QuoteCheck:
+    """How certain the quote check is. A quote is ``refuted`` only when the reviewer's error is the one
+    explanation left: its lines exist nowhere (at head, the merge base, or any surviving earlier version),
+    or it differs from the source exactly where the finding argues."""
+    graded = replace(check, evidence=ctx.quote_evidence)
+    if check.status == "not-checked":
+        return graded
+    if check.status in FOUND or check.status in ("other-file", "base-only"):
+        return replace(graded, grade="confirmed")
+    if check.status == "earlier-version":
+        return replace(graded, grade="unverifiable")
+    if check.status == "unknown":
+        return replace(graded, grade="doubtful")
+    candidates = [ctx.resolve(block.path_hint)] if block.path_hint else _unique(claimed)
+    foreign = [r.claimed for r in candidates if r.status == "missing" and ctx.never_had(r.claimed)]
+    quote = trim_blank(list(block.claimed))
+    presence, substantive = _presence(ctx, quote, candidates)
+    graded = replace(graded, presence=presence)
+    if foreign:
+        return _doubt(graded, f"the finding cites {foreign[0]!r}, under a folder this repository never had: "
+                              "code of another project, which is not checked here")
+    if check.status == "near-miss":
+        argued = check.near_miss is not None and _argued(check.near_miss.differences, finding)
+        if argued:
+            return replace(graded, grade="refuted", argued=True,
+                           reason=check.reason + "; the finding argues about the very characters that differ")
+        return _doubt(graded, "the differing characters are not what the finding argues about: "
+                              "an abbreviation or a copying slip, not evidence of a false finding")
+    if ctx.flattened:
+        if presence == 0.0 and substantive >= 2 and _code_like(quote) and not _prose_files(candidates):
+            return replace(graded, grade="refuted", reason=check.reason + "; none of its lines exists anywhere")
+        return _doubt(graded, "the document was flattened, so this block's boundaries are guessed: "
+                              "an absent guessed block proves nothing")
+    if presence < REFUTE_PRESENCE.get(ctx.evidence, 0.25):
+        where = ("at the reviewed head" if ctx.evidence == "reviewed-head"
+                 else "at head, at the merge base or in any surviving version of the claimed files")
+        return replace(graded, grade="refuted",
+                       reason=f"{check.reason}; {1 - presence:.0%} of its lines exist nowhere {where}")
+    return _doubt(graded, f"{presence:.0%} of its lines exist: an abbreviated, annotated or edited quote")
+
+
+_CODE = re.compile(r"[(){}\[\];=]|:=|^\s*(?:func|return|if|for|case|var|const|local|echo|def|class|import)\b")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+MAX_ARGUED_CHANGE = 4  # characters: a typo the finding argues about, not a rewritten line
+
+
+def _code_like(quote: list[str]) -> bool:
+    """Every substantive line of the block reads as code (a flattened block may be a guessed run of prose)."""
+    lines = [q for q in quote if len(normalise(q)) >= MIN_SUBSTANTIVE and not is_elision(q)]
+    return bool(lines) and all(_CODE.search(q) for q in lines)
+
+
+def _prose_files(candidates: list[PathResolution]) -> bool:
+    return any((r.path or r.claimed).lower().endswith(PROSE_EXTENSIONS) for r in candidates)
+
+
+def _doubt(check: QuoteCheck, why: str) -> QuoteCheck:
+    return replace(check, grade="doubtful", reason=f"{check.reason}; {why}" if check.reason else why)
+
+
+def _presence(ctx: CheckContext, quote: list[str], candidates: list[PathResolution]) -> tuple[float, int]:
+    """The share of the quote's substantive lines that exist anywhere, and how many such lines it has."""
+    lines = [n for n in (normalise(q) for q in quote if not is_elision(q)) if len(n) >= MIN_SUBSTANTIVE]
+    if not lines:
+        return 1.0, 0
+    known = ctx.line_index("head").keys() | (ctx.line_index("base").keys() if ctx.base is not None else set())
+    if ctx.history is not None:
+        known |= ctx.history.normalised_lines(_history_paths(candidates))
+    return sum(1 for n in lines if n in known) / len(lines), len(lines)
+
+
+def _argued(differences: tuple, finding: Finding) -> bool:  # type: ignore[type-arg]
+    """Whether the finding's own prose names the quoted text where it differs from the source."""
+    prose = _QUOTE_CHARS.sub("", normalise(f"{finding.title}\n{finding.body}"))
+    changed = {(d.quoted_line, d.actual_line) for d in differences}
+    if len(changed) > 2 or sum(_changed_chars(q, a) for q, a in changed) > MAX_ARGUED_CHANGE:
+        return False
+    words = set(_WORD.findall(prose))
+    for d in differences:
+        for token in _differing_tokens(d.quoted_line, d.actual_line):
+            bare = _QUOTE_CHARS.sub("", token).strip()
+            if len(bare) >= 2 and bare not in d.actual_line and bare in prose:
+                return True
+        quoted_only = set(_WORD.findall(d.quoted_line)) - set(_WORD.findall(d.actual_line))
+        if any(len(w) >= 3 and w in words for w in quoted_only):
+            return True
+    return False
+
+
+def _changed_chars(quoted: str, actual: str) -> int:
+    ops = difflib.SequenceMatcher(None, quoted, actual, autojunk=False).get_opcodes()
+    return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in ops if tag != "equal")
+
+
+def _differing_tokens(quoted: str, actual: str) -> list[str]:
+    """The quoted line's whitespace-delimited words around each place it differs from the actual line."""
+    tokens = []
+    for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, quoted, actual, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        a, b = i1, max(i2, i1 + 1)
+        while a > 0 and (not quoted[a - 1].isspace() or quoted[a:i2].isspace() and a == i1):
+            a -= 1
+        while b < len(quoted) and not quoted[b].isspace():
+            b += 1
+        tokens.append(quoted[a:b])
+    return tokens

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from reviewvet.checks.model import Span, SymbolCheck
@@ -27,7 +28,33 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def check_symbols(ctx: CheckContext, finding: Finding) -> list[SymbolCheck]:
-    return [check_identifier(ctx, identifier) for identifier in finding.identifiers]
+    roles = dict(getattr(finding, "identifier_roles", ()))
+    return [grade_symbol(ctx, finding, replace(check_identifier(ctx, identifier),
+                                               role=roles.get(identifier, "asserted")))
+            for identifier in finding.identifiers]
+
+
+def grade_symbol(ctx: CheckContext, finding: Finding, check: SymbolCheck) -> SymbolCheck:
+    """Only what a finding asserts exists here must exist; a name found nowhere is refuted only in a
+    Markdown review checked at the reviewed head or a head the user vouches for (a flattened
+    document's names are guesses, and a substitute head may have renamed it since)."""
+    evidence = "flattened" if ctx.flattened else ctx.evidence
+    if check.status in ("found", "ambiguous", "base-only", "external", "text-only"):
+        return replace(check, grade="confirmed", evidence=evidence)
+    if check.status != "nowhere" or check.role != "asserted":
+        why = f"; not demanded to exist: the finding names it as {check.role}" if check.role != "asserted" else ""
+        return replace(check, evidence=evidence, reason=check.reason + why)
+    name = check.identifier.removesuffix("()").rsplit(".", 1)[-1]
+    if ctx.history is not None:
+        paths = [r.path or r.claimed for r in (ctx.resolve(ref.path) for ref in finding.references if ref.path)]
+        if any(name in words_of([v.text.lines]) for v in ctx.history.versions([p for p in paths if p])):
+            return replace(check, grade="unverifiable", evidence=evidence,
+                           reason=f"{name!r} is in an earlier version of a claimed file: renamed or removed since")
+    if evidence in ("reviewed-head", "user-given-head"):
+        return replace(check, grade="refuted", evidence=evidence)
+    why = ("the document was flattened, so its names are guessed" if evidence == "flattened"
+           else "the head verified is not the review's own: the name may have changed since")
+    return replace(check, grade="doubtful", evidence=evidence, reason=f"{check.reason}; {why}")
 
 
 def check_identifier(ctx: CheckContext, identifier: str) -> SymbolCheck:

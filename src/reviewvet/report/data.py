@@ -51,6 +51,7 @@ def revisions_data(v: Verification) -> dict[str, Any]:
         "head": {"rev": rv.head_rev, "sha": rv.head},
         "base": {"rev": rv.base_rev, "sha": rv.base},
         "merge_base": {"sha": rv.merge_base, "source": rv.merge_base_source},
+        "head_evidence": rv.head_evidence, "head_source": rv.head_source,
         "shallow": rv.shallow,
         "notes": list(rv.notes),
         "review_head": {
@@ -70,6 +71,7 @@ def finding_data(fv: FindingVerdict) -> dict[str, Any]:
         "key": f.key, "origin": f.origin, "id": f.id, "section": f.section, "title": f.title,
         "agents": list(f.agents), "severity": f.severity, "label": f.label, "scope": f.scope,
         "line": f.line, "status": fv.status, "flags": list(fv.flags),
+        "verdict": asdict(fv.verdict) if fv.verdict else None,
         "references": [{"written": r.written, "path": r.path, "start": r.start, "end": r.end, "line": r.line}
                        for r in f.references],
         "identifiers": list(f.identifiers),
@@ -108,6 +110,7 @@ def summary_data(v: Verification) -> dict[str, Any]:
         "findings": len(verdicts),
         "consolidated": sum(1 for fv in verdicts if fv.finding.origin == "consolidated"),
         "by_status": dict(Counter(fv.status for fv in verdicts)),
+        "by_verdict": dict(Counter(fv.verdict.grade for fv in verdicts if fv.verdict)),
         "by_flag": dict(Counter(flag for fv in verdicts for flag in fv.flags)),
         "quotes": dict(Counter(q.status for fv in verdicts for q in fv.quotes)),
         "lines": dict(Counter(c.status for fv in verdicts for c in fv.lines)),

@@ -15,6 +15,7 @@ from reviewvet.report.text import (
     describe_provenance,
     describe_quote,
     describe_symbols,
+    describe_verdict,
     severity_tag,
 )
 
@@ -53,6 +54,7 @@ def _revisions(v: Verification) -> list[str]:
     if rv.base:
         lines.append(f"- base: `{rv.base_rev}` = `{rv.base[:12]}`")
     lines.append(f"- merge base: `{(rv.merge_base or 'none')[:12]}` ({rv.merge_base_source})")
+    lines.append(f"- evidence: {rv.head_evidence} (head chosen by {rv.head_source})")
     check = rv.head_check
     if check.named:
         lines.append(f"- review names {len(check.named)} commit(s): {len(check.found)} found, "
@@ -68,8 +70,12 @@ def _finding(fv: FindingVerdict) -> list[str]:
     f = fv.finding
     who = f" — {', '.join(f.agents)}" if f.agents else ""
     flags = ", ".join(f"`{x}`" for x in fv.flags) or "none"
-    out = [f"### {f.key} {_escape(f.title)} {severity_tag(f.severity, f.label)}{who}", "",
-           f"**{fv.status}** — flags: {flags} — review line {f.line}", ""]
+    out = [f"### {f.key} {_escape(f.title)} {severity_tag(f.severity, f.label)}{who}", ""]
+    verdict = describe_verdict(fv.verdict)
+    if verdict:
+        out += [f"**Verdict: {_escape(verdict[0])}**", ""] + [f"- {_escape(r)}" for r in verdict[1:]]
+        out += [""] if verdict[1:] else []
+    out += [f"**{fv.status}** — flags: {flags} — review line {f.line}", ""]
     for q in fv.quotes:
         out.append(f"- block {q.block + 1} ({q.role}, review line {q.block_line}): {_escape(describe_quote(q))}")
         out += [f"  - {_escape(d)}" for d in describe_differences(q)]

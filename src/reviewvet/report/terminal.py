@@ -17,11 +17,14 @@ from reviewvet.report.text import (
     describe_provenance,
     describe_quote,
     describe_symbols,
+    describe_verdict,
     severity_tag,
 )
 
 STATUS_STYLE = {"verified": "green", "problems": "red", "unchecked": "yellow"}
+GRADE_STYLE = {"confirmed": "green", "refuted": "red", "doubtful": "yellow", "unverifiable": "magenta"}
 QUOTE_STYLE = {"exact": "green", "normalised": "green", "elided": "green", "reflowed": "green",
+               "abbreviated": "green", "earlier-version": "yellow",
                "other-file": "yellow", "base-only": "yellow", "near-miss": "red", "absent": "red",
                "no-file": "red", "unknown": "magenta", "not-checked": "dim"}
 LINE_STYLE = {"exact": "green", "contained": "green", "drifted": "yellow", "stale": "yellow", "wrong": "red",
@@ -52,6 +55,7 @@ def render(v: Verification, *, color: bool = False, width: int = 120) -> str:
                           f"({cand.matched}/{cand.total} subjects)")
     elif check.named:
         console.print(f"the review's commit(s) exist here: {', '.join(n for n, _ in check.found)}")
+    console.print(f"evidence: {rv.head_evidence} (head chosen by {rv.head_source})")
     for note in rv.notes:
         console.print(f"[dim]note: {escape(note)}[/]")
     console.print()
@@ -65,6 +69,8 @@ def render(v: Verification, *, color: bool = False, width: int = 120) -> str:
     summary = summary_data(v)
     for status, count in sorted(summary["by_status"].items()):
         table.add_row(f"[{STATUS_STYLE.get(status, '')}]{status}[/]", str(count))
+    for grade, count in sorted(summary["by_verdict"].items()):
+        table.add_row(f"verdict [{GRADE_STYLE.get(grade, '')}]{grade}[/]", str(count))
     for flag, count in sorted(summary["by_flag"].items()):
         table.add_row(f"flag {flag}", str(count))
     console.print(table)
@@ -86,6 +92,11 @@ def _finding(console, fv: FindingVerdict, escape) -> None:  # type: ignore[no-un
     who = f" [dim]{escape(', '.join(f.agents))}[/]" if f.agents else ""
     console.print(f"[{style}]{fv.status.upper():9}[/] [bold]{escape(f.key)}[/] {escape(f.title)} "
                   f"{escape(severity_tag(f.severity, f.label))}{who}")
+    verdict = describe_verdict(fv.verdict)
+    if verdict and fv.verdict is not None:
+        console.print(f"          verdict: [{GRADE_STYLE[fv.verdict.grade]}]{escape(verdict[0])}[/]")
+        for reason in verdict[1:]:
+            console.print(f"            [dim]{escape(reason)}[/]")
     if fv.flags:
         console.print(f"          flags: [{style}]{', '.join(fv.flags)}[/]")
     for q in fv.quotes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reviewvet.checks.model import LineCheck, QuoteCheck, SymbolCheck
+from reviewvet.checks.model import LineCheck, QuoteCheck, SymbolCheck, Verdict
 from reviewvet.checks.provenance import ClaimProvenance, FindingProvenance
 from reviewvet.rules.accounting import AgentRow, severity_summary
 from reviewvet.rules.model import Decision
@@ -12,8 +12,10 @@ QUOTE_TEMPLATES = {
     "normalised": "found at {span} (whitespace differs)",
     "elided": "found at {span}, with the elided parts skipped",
     "reflowed": "found at {span} (re-wrapped prose)",
+    "abbreviated": "found at {span}, abbreviated (lines left out, joined or annotated by the reviewer)",
     "other-file": "found at {span}, not in the claimed file",
     "base-only": "found only at the merge base, {span}",
+    "earlier-version": "found in an earlier version of the pull request ({span} at {rev}), gone by head",
     "near-miss": "not found; closest is {span} ({similarity} alike)",
     "absent": "not found anywhere at head or at the merge base",
     "no-file": "not found: the claimed file does not exist",
@@ -36,12 +38,33 @@ LINE_TEMPLATES = {
 
 def describe_quote(q: QuoteCheck) -> str:
     similarity = f"{q.near_miss.similarity:.0%}" if q.near_miss else ""
-    text = QUOTE_TEMPLATES[q.status].format(span=q.span.text() if q.span else "?", similarity=similarity)
+    text = QUOTE_TEMPLATES[q.status].format(span=q.span.text() if q.span else "?", similarity=similarity,
+                                            rev=q.span.rev[:8] if q.span else "?")
     if q.status in ("unknown", "not-checked", "no-file") and q.reason:
         text += f": {q.reason}"
+    if q.grade and q.grade != "confirmed":
+        text += f" [{q.grade}]"
     if q.symbol:
         text += f", in {q.symbol}"
     return text
+
+
+GRADE_SENTENCES = {
+    "confirmed": "what the finding quotes and cites is there",
+    "refuted": "the reviewer's error is the only explanation left",
+    "doubtful": "something does not match, but it could be explained",
+    "unverifiable": "the code changed since the review, or nothing could be checked",
+}
+EVIDENCE_NAMES = {"reviewed-head": "at the reviewed head", "user-given-head": "at the head given",
+                  "substitute-head": "at a substitute head", "flattened": "in a flattened document"}
+
+
+def describe_verdict(v: Verdict | None) -> list[str]:
+    """``REFUTED at the reviewed head: …`` then one line per reason."""
+    if v is None:
+        return []
+    head = f"{v.grade.upper()} {EVIDENCE_NAMES.get(v.evidence, v.evidence)}: {GRADE_SENTENCES[v.grade]}"
+    return [head, *v.reasons[:4]]
 
 
 def describe_differences(q: QuoteCheck) -> list[str]:
@@ -84,7 +107,8 @@ def describe_symbol(c: SymbolCheck) -> str:
 def describe_symbols(checks: tuple[SymbolCheck, ...]) -> list[str]:
     """One line per symbol that needs a reader's eye; found ones folded into a single line."""
     found = [c.identifier for c in checks if c.status == "found"]
-    lines = [describe_symbol(c) for c in checks if c.status not in ("found", "text-only", "external")]
+    lines = [describe_symbol(c) + (f" (named as {c.role}: not demanded)" if c.role != "asserted" else "")
+             for c in checks if c.status not in ("found", "text-only", "external")]
     if found:
         lines.insert(0, "symbols found: " + ", ".join(found))
     return lines

@@ -65,6 +65,12 @@ class Revisions:
     head_check: HeadCheck
     shallow: bool
     notes: tuple[str, ...] = ()
+    # How certain it is that ``head`` holds the code the review read (see checks.model.EVIDENCE_LEVELS),
+    # how the head was chosen (review, pr-ref, subjects, user) and which other heads could stand for
+    # the reviewed one (their histories are searched for quotes that head no longer has).
+    head_evidence: str = "user-given-head"
+    head_source: str = "user"
+    history_tips: tuple[str, ...] = ()
 
 
 def resolve_revisions(
@@ -77,7 +83,8 @@ def resolve_revisions(
 ) -> Revisions:
     notes: list[str] = []
     head_check = check_review_head(git, review) if review else HeadCheck((), (), (), ())
-    head_sha = _pick_head(git, head, head_check, notes)
+    pr_refs = git.pull_request_refs(review.pr_number) if review and review.pr_number else []
+    head_sha, how = _pick_head(git, head, head_check, pr_refs, notes)
     base_rev, base_sha = _pick_base(git, base, head_sha, notes)
     mb: str | None
     if merge_base is not None:
@@ -91,17 +98,43 @@ def resolve_revisions(
     shallow = git.is_shallow()
     if shallow:
         notes.append("the repository is a shallow clone: history before its boundary is missing")
+    evidence = head_evidence(git, head_check, head_sha, review)
+    if evidence == "substitute-head":
+        notes.append("the review's own head is not the one verified: a quote missing here may be code that "
+                     "changed since the review, so the pull request's history is searched before any quote is "
+                     "called invented")
+    tips = (head_sha, *(c.sha for c in head_check.candidates), *(sha for _, sha in pr_refs),
+            *(full for _, full in head_check.found))
     return Revisions(str(git.repo), head, head_sha, base_rev, base_sha, mb, source, head_check, shallow,
-                     tuple(notes))
+                     tuple(notes), evidence, how, tuple(dict.fromkeys(tips)))
 
 
-def _pick_head(git: Git, head: str, check: HeadCheck, notes: list[str]) -> str:
+def head_evidence(git: Git, check: HeadCheck, head_sha: str, review: Review | None) -> str:
+    """reviewed-head when the head verified is the review's own; user-given-head when the review names
+    no head at all; else substitute-head (the review's head is missing, or another one was chosen)."""
+    if check.found and head_sha == newest(git, [full for _, full in check.found]):
+        return "reviewed-head"
+    if not check.named and not (review and review.commits):
+        return "user-given-head"
+    return "substitute-head"
+
+
+def _pick_head(git: Git, head: str, check: HeadCheck, pr_refs: list[tuple[str, str]],
+               notes: list[str]) -> tuple[str, str]:
+    """The head commit and how it was chosen: review, pr-ref, subjects or user."""
     if head != "auto":
-        return git.resolve(head, what="--head")
+        return git.resolve(head, what="--head"), "user"
     if check.status == "found":
         sha = newest(git, [full for _, full in check.found])
         notes.append(f"--head auto: the review's own head {sha[:12]} exists and is used")
-        return sha
+        return sha, "review"
+    if pr_refs:
+        ref, sha = pr_refs[0]
+        others = [f"{c.sha[:12]} ({c.refs or 'no ref'}, {c.matched}/{c.total} subjects)"
+                  for c in check.candidates if c.sha != sha]
+        notes.append(f"--head auto: the review's head is missing; using its pull request's own ref {ref} "
+                     f"({sha[:12]})" + (f"; other candidates: {', '.join(others)}" if others else ""))
+        return sha, "pr-ref"
     best = check.candidates[0] if check.candidates else None
     if best is None or best.confidence < AUTO_HEAD_MIN_CONFIDENCE:
         raise RevisionError(
@@ -109,7 +142,7 @@ def _pick_head(git: Git, head: str, check: HeadCheck, notes: list[str]) -> str:
             "commit subjects well enough; pass --head REV"
         )
     notes.append(f"--head auto: using candidate {best.sha[:12]} ({best.matched}/{best.total} subjects match)")
-    return best.sha
+    return best.sha, "subjects"
 
 
 def newest(git: Git, shas: list[str]) -> str:
@@ -146,7 +179,10 @@ def check_review_head(git: Git, review: Review) -> HeadCheck:
         unreachable = tuple(named_sha for named_sha, _ in found)
     candidates: tuple[HeadCandidate, ...] = ()
     if (missing or unreachable) and review.commits:
-        candidates = tuple(find_head_candidates(git, [c.subject for c in review.commits]))
+        found_candidates = find_head_candidates(git, [c.subject for c in review.commits])
+        own = f"pull/{review.pr_number}/" if review.pr_number else None
+        # The review's own pull request first: a stacked PR may carry a commit with the same subject.
+        candidates = tuple(sorted(found_candidates, key=lambda c: not (own and own in c.refs)))
     return HeadCheck(tuple(named), tuple(found), tuple(missing), candidates, unreachable)
 
 

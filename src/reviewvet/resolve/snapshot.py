@@ -101,6 +101,12 @@ class Snapshot:
         )
 
 
+def decode_text(path: str, data: bytes | None) -> FileText | None:
+    """A blob as text lines, or None when it is missing, binary or not UTF-8."""
+    decoded = _decode(path, data)
+    return decoded if isinstance(decoded, FileText) else None
+
+
 def _decode(path: str, data: bytes | None) -> FileText | Unreadable:
     if data is None:
         return Unreadable(path, "its blob is missing from the object store")

@@ -1,0 +1,49 @@
+"""One verdict per finding: how certain the checks are, on what evidence, and why.
+
+The grade of a finding is the strongest doubt among its checks: ``refuted`` when any
+check is certain the reviewer erred, else ``doubtful`` when something does not match but
+could be explained, else ``unverifiable`` when the code changed since the review (or
+nothing could be checked), else ``confirmed``.
+"""
+
+from __future__ import annotations
+
+from reviewvet.checks.model import GRADES, LineCheck, QuoteCheck, SymbolCheck, Verdict
+
+_ORDER = ("refuted", "doubtful", "unverifiable", "confirmed")
+_WEAKEST = ("flattened", "substitute-head", "user-given-head", "reviewed-head")
+assert set(_ORDER) == set(GRADES)
+
+
+def finding_verdict(quotes: tuple[QuoteCheck, ...], lines: tuple[LineCheck, ...],
+                    symbols: tuple[SymbolCheck, ...], head_evidence: str) -> Verdict:
+    graded: list[tuple[str, str, str]] = []  # (grade, evidence, reason)
+    for q in quotes:
+        if q.grade:
+            graded.append((q.grade, q.evidence, f"block {q.block + 1} (review line {q.block_line}): "
+                           f"{q.status}" + (f" — {q.reason}" if q.reason else "")))
+    for s in symbols:
+        if s.grade and s.grade != "confirmed":
+            graded.append((s.grade, s.evidence, f"`{s.identifier}`: {s.status}" + (f" — {s.reason}" if s.reason
+                                                                                   else "")))
+        elif s.grade:
+            graded.append((s.grade, s.evidence, ""))
+    for c in lines:
+        grade = _line_grade(c, head_evidence)
+        if grade:
+            graded.append((grade, head_evidence, f"{c.reference.written}: {c.status}"
+                           + (f" — {c.reason}" if c.reason and grade != "confirmed" else "")))
+    if not graded:
+        return Verdict("unverifiable", head_evidence, ("nothing the finding claims could be checked mechanically",))
+    grade = next(g for g in _ORDER if any(x[0] == g for x in graded))
+    chosen = [x for x in graded if x[0] == grade]
+    evidence = next(e for e in _WEAKEST if any(x[1] == e for x in chosen))
+    return Verdict(grade, evidence, tuple(dict.fromkeys(r for _, _, r in chosen if r)))
+
+
+def _line_grade(check: LineCheck, head_evidence: str) -> str:
+    if check.status in ("exact", "contained", "drifted", "stale", "at-base"):
+        return "confirmed"
+    if check.status in ("wrong", "file-missing"):
+        return "doubtful" if head_evidence == "reviewed-head" else "unverifiable"
+    return ""
