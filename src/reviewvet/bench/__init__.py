@@ -56,6 +56,10 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
                       findings=8)
     audit.add_argument("--reviews", type=int, default=200, help="reviews to ingest (default 200)")
 
+    from reviewvet.bench.calibrate import add_calibrate_parser
+
+    add_calibrate_parser(kinds)
+
 
 def run_bench_verify(args: argparse.Namespace) -> int:
     from reviewvet.errors import UsageError

@@ -1,0 +1,64 @@
+"""Fixtures of the calibration tests: a bare clone of the real repository's bundle and the five seed
+reports verified against it, each built once per session. Both skip when ../shared is absent."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from reviewvet.audit.calibration import ReviewCalibration, calibrate
+from reviewvet.pipeline import Verification, VerifyOptions, load_review, verify
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+BUNDLE = SHARED / "real-repo" / "rancher-desktop-daemon.bundle"
+SEEDS = SHARED / "seeds"
+# The pull request each seed reviews (shared/real-repo/README.md): verified at refs/pull/N/head, base base/pr-N.
+SEED_PRS = {"000": 336, "001": 336, "002": 242, "003": 295, "004": 234}
+
+
+@dataclass(frozen=True)
+class Seed:
+    prefix: str
+    path: Path
+    text: str
+    verification: Verification
+    calibration: ReviewCalibration
+
+
+def options(pr: int) -> VerifyOptions:
+    return VerifyOptions(head=f"refs/pull/{pr}/head", base=f"base/pr-{pr}")
+
+
+def seed_path(prefix: str) -> Path:
+    [path] = SEEDS.glob(f"{prefix}_*.txt")
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bare clone of the bundle with its pull-request refs (never the shared clone: tests build their own)."""
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is absent: the seed reports and the real repository's bundle live there")
+    if not BUNDLE.is_file() or not SEEDS.is_dir():
+        pytest.skip(f"the real repository's bundle ({BUNDLE}) or the seed reports ({SEEDS}) are absent")
+    repo = tmp_path_factory.mktemp("real-repo") / "rdd.git"
+    for command in (["clone", "--quiet", "--bare", str(BUNDLE), str(repo)],
+                    ["-C", str(repo), "fetch", "--quiet", str(BUNDLE), "refs/pull/*:refs/pull/*"]):
+        subprocess.run(["git", *command], check=True, capture_output=True)
+    return repo
+
+
+@pytest.fixture(scope="session")
+def verified_seeds(real_repo: Path) -> dict[str, Seed]:
+    """Every seed verified at the surviving head of its pull request, with its calibration."""
+    out = {}
+    for prefix, pr in SEED_PRS.items():
+        path = seed_path(prefix)
+        text = path.read_text("utf-8")
+        verification = verify(load_review(path), real_repo, options(pr))
+        out[prefix] = Seed(prefix, path, text, verification, calibrate(verification, path.name, text))
+    return out
