@@ -148,7 +148,7 @@ def check_finding(ctx: CheckContext, finding: Finding) -> FindingVerdict:
     flags = flags_for(quotes, lines, [p.status for p in paths], symbols)
     foreign = {p.claimed for p in paths if p.status == "missing" and ctx.never_had(p.claimed)}
     graded_lines = tuple(c for c in lines if c.reference.path not in foreign)
-    verdict = finding_verdict(tuple(quotes), graded_lines, tuple(symbols), ctx.evidence)
+    verdict = finding_verdict(tuple(quotes), graded_lines, tuple(symbols), ctx.evidence, flattened=ctx.flattened)
     return FindingVerdict(finding, paths, tuple(quotes), tuple(lines), flags, tuple(symbols), verdict=verdict)
 
 

@@ -46,7 +46,7 @@ def flags_for(
     symbols: tuple[SymbolCheck, ...] | list[SymbolCheck] = (),
 ) -> tuple[str, ...]:
     found: set[str] = set()
-    if any(s.status == "nowhere" and s.role == "asserted" for s in symbols):
+    if any(s.status == "nowhere" and s.grade in ("refuted", "doubtful") for s in symbols):
         found.add("hallucinated-symbol")
     found.update(_QUOTE_FLAGS[q.status] for q in quotes if q.status in _QUOTE_FLAGS)
     found.update(_LINE_FLAGS[c.status] for c in lines if c.status in _LINE_FLAGS)

@@ -45,7 +45,7 @@ LANGUAGE_EXTENSIONS = {
 
 
 def check_quotes(ctx: CheckContext, finding: Finding) -> list[QuoteCheck]:
-    claimed = [ctx.resolve(r.path) for r in finding.references]
+    claimed = [ctx.resolve(r.path) for r in finding.references if r.path]
     return [grade_quote(ctx, finding, block, check_block(ctx, i, block, claimed), claimed)
             for i, block in enumerate(finding.blocks)]
 
@@ -262,7 +262,8 @@ def grade_quote(ctx: CheckContext, finding: Finding, block: CodeBlock, check: Qu
     if check.status == "unknown":
         return replace(graded, grade="doubtful")
     candidates = [ctx.resolve(block.path_hint)] if block.path_hint else _unique(claimed)
-    foreign = [r.claimed for r in candidates if r.status == "missing" and ctx.never_had(r.claimed)]
+    foreign = [r.claimed for r in map(ctx.resolve, _block_paths(finding, block))
+               if r.status == "missing" and ctx.never_had(r.claimed)]
     quote = trim_blank(list(block.claimed))
     presence, substantive = _presence(ctx, quote, candidates)
     graded = replace(graded, presence=presence)
@@ -274,8 +275,8 @@ def grade_quote(ctx: CheckContext, finding: Finding, block: CodeBlock, check: Qu
         if argued:
             return replace(graded, grade="refuted", argued=True,
                            reason=check.reason + "; the finding argues about the very characters that differ")
-        return _doubt(graded, "the differing characters are not what the finding argues about: "
-                              "an abbreviation or a copying slip, not evidence of a false finding")
+        return _unmatched(ctx, graded, "the differing characters are not what the finding argues about: "
+                                       "an abbreviation or a copying slip, not evidence of a false finding")
     if ctx.flattened:
         if presence == 0.0 and substantive >= 2 and _code_like(quote) and not _prose_files(candidates):
             return replace(graded, grade="refuted", reason=check.reason + "; none of its lines exists anywhere")
@@ -286,7 +287,7 @@ def grade_quote(ctx: CheckContext, finding: Finding, block: CodeBlock, check: Qu
                  else "at head, at the merge base or in any surviving version of the claimed files")
         return replace(graded, grade="refuted",
                        reason=f"{check.reason}; {1 - presence:.0%} of its lines exist nowhere {where}")
-    return _doubt(graded, f"{presence:.0%} of its lines exist: an abbreviated, annotated or edited quote")
+    return _unmatched(ctx, graded, f"{presence:.0%} of its lines exist: an abbreviated, annotated or edited quote")
 
 
 _CODE = re.compile(r"[(){}\[\];=]|:=|^\s*(?:func|return|if|for|case|var|const|local|echo|def|class|import)\b")
@@ -302,6 +303,23 @@ def _code_like(quote: list[str]) -> bool:
 
 def _prose_files(candidates: list[PathResolution]) -> bool:
     return any((r.path or r.claimed).lower().endswith(PROSE_EXTENSIONS) for r in candidates)
+
+
+def _block_paths(finding: Finding, block: CodeBlock) -> list[str]:
+    """The paths a block is about: its own path comment, else the last path cited before it, else all."""
+    if block.path_hint:
+        return [block.path_hint]
+    before = [r.path for r in finding.references if r.path and r.line <= block.line]
+    return before[-1:] or [r.path for r in finding.references if r.path]
+
+
+def _unmatched(ctx: CheckContext, check: QuoteCheck, why: str) -> QuoteCheck:
+    """A quote that mostly matches: doubtful, or unverifiable when head is not the code the review read."""
+    if ctx.evidence != "substitute-head":
+        return _doubt(check, why)
+    return replace(check, grade="unverifiable",
+                   reason=f"{check.reason}; {why}; the head verified is not the review's own, so the code may "
+                          "have changed since the review")
 
 
 def _doubt(check: QuoteCheck, why: str) -> QuoteCheck:

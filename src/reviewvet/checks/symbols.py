@@ -35,15 +35,18 @@ def check_symbols(ctx: CheckContext, finding: Finding) -> list[SymbolCheck]:
 
 
 def grade_symbol(ctx: CheckContext, finding: Finding, check: SymbolCheck) -> SymbolCheck:
-    """Only what a finding asserts exists here must exist; a name found nowhere is refuted only in a
-    Markdown review checked at the reviewed head or a head the user vouches for (a flattened
-    document's names are guesses, and a substitute head may have renamed it since)."""
+    """Only what a finding asserts exists here must exist. A flattened document's names are guesses
+    and never demanded; a name found nowhere is refuted at the reviewed head or a head the user
+    vouches for, and doubtful at a substitute head (it may have been renamed since)."""
     evidence = "flattened" if ctx.flattened else ctx.evidence
     if check.status in ("found", "ambiguous", "base-only", "external", "text-only"):
         return replace(check, grade="confirmed", evidence=evidence)
     if check.status != "nowhere" or check.role != "asserted":
         why = f"; not demanded to exist: the finding names it as {check.role}" if check.role != "asserted" else ""
         return replace(check, evidence=evidence, reason=check.reason + why)
+    if evidence == "flattened":
+        return replace(check, evidence=evidence, reason=check.reason + "; not demanded to exist: the document was "
+                       "flattened, so its names are guesses (words run together, code spans lost)")
     name = check.identifier.removesuffix("()").rsplit(".", 1)[-1]
     if ctx.history is not None:
         paths = [r.path or r.claimed for r in (ctx.resolve(ref.path) for ref in finding.references if ref.path)]
@@ -52,14 +55,13 @@ def grade_symbol(ctx: CheckContext, finding: Finding, check: SymbolCheck) -> Sym
                            reason=f"{name!r} is in an earlier version of a claimed file: renamed or removed since")
     if evidence in ("reviewed-head", "user-given-head"):
         return replace(check, grade="refuted", evidence=evidence)
-    why = ("the document was flattened, so its names are guessed" if evidence == "flattened"
-           else "the head verified is not the review's own: the name may have changed since")
-    return replace(check, grade="doubtful", evidence=evidence, reason=f"{check.reason}; {why}")
+    return replace(check, grade="doubtful", evidence=evidence,
+                   reason=f"{check.reason}; the head verified is not the review's own: the name may have changed since")
 
 
 def check_identifier(ctx: CheckContext, identifier: str) -> SymbolCheck:
     head = ctx.head_index()
-    found = head.table.find(identifier)
+    found = head.table.find(identifier) or head.table.find(identifier.lstrip("*&"))
     if found:
         spans = tuple(Span(s.path, s.start, s.end, ctx.head.rev) for s in found)
         ids = tuple(s.id for s in found)
@@ -67,7 +69,7 @@ def check_identifier(ctx: CheckContext, identifier: str) -> SymbolCheck:
             return SymbolCheck(identifier, "ambiguous", ids, spans, f"{len(found)} symbols match")
         return SymbolCheck(identifier, "found", ids, spans)
     base = ctx.base_index()
-    at_base = base.table.find(identifier) if base is not None else []
+    at_base = (base.table.find(identifier) or base.table.find(identifier.lstrip("*&"))) if base is not None else []
     if at_base:
         assert ctx.base is not None
         spans = tuple(Span(s.path, s.start, s.end, ctx.base.rev, "base") for s in at_base)

@@ -16,7 +16,7 @@ assert set(_ORDER) == set(GRADES)
 
 
 def finding_verdict(quotes: tuple[QuoteCheck, ...], lines: tuple[LineCheck, ...],
-                    symbols: tuple[SymbolCheck, ...], head_evidence: str) -> Verdict:
+                    symbols: tuple[SymbolCheck, ...], head_evidence: str, *, flattened: bool = False) -> Verdict:
     graded: list[tuple[str, str, str]] = []  # (grade, evidence, reason)
     for q in quotes:
         if q.grade:
@@ -29,6 +29,8 @@ def finding_verdict(quotes: tuple[QuoteCheck, ...], lines: tuple[LineCheck, ...]
         elif s.grade:
             graded.append((s.grade, s.evidence, ""))
     for c in lines:
+        if flattened and c.basis == "quote" and c.status == "wrong":
+            continue  # compared with a guessed block: its place proves nothing about the claim
         grade = _line_grade(c, head_evidence)
         if grade:
             graded.append((grade, head_evidence, f"{c.reference.written}: {c.status}"

@@ -102,6 +102,8 @@ _RETARGET = re.compile(
     r"move|moving|migrate)\b.*\b(?:with|to|by|into)(?:\s+(?:a|an|the|new))?\s*$",
     re.I,
 )
+# "(or a `X` helper)", "(e.g. `X`)": an alternative offered in passing.
+_ALTERNATIVE = re.compile(r"[(\[]\s*(?:or|e\.g\.,?|like|say)(?:\s+(?:a|an|the|some))?\s*$", re.I)
 _COORDINATED = re.compile(rf"{_ID}\s*(?:\(\))?\s*(?:,\s*(?:and|or|nor)?|and|or|nor|/)\s*$", re.I)
 
 
@@ -113,7 +115,8 @@ def _mention_role(before: str, after: str, name: str, in_remedy: bool, previous:
         return "external"
     if previous in ("missing", "external", "proposed") and _COORDINATED.search(before):
         return previous
-    if _PROPOSED_BEFORE.search(before) or _RETARGET.search(before) or _RECOMMENDING.search(before):
+    if (_PROPOSED_BEFORE.search(before) or _RETARGET.search(before) or _RECOMMENDING.search(before)
+            or _ALTERNATIVE.search(before)):
         return "proposed"
     return "proposed" if in_remedy else "asserted"
 
@@ -150,6 +153,8 @@ def not_a_symbol(name: str, before: str = "", after: str = "") -> bool:
         return True
     if re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+", bare):
         return True  # RDD_INSTANCE: an environment variable
+    if re.fullmatch(r"E[A-Z0-9]{3,}|SIG[A-Z0-9]{2,}", bare):
+        return True  # ENOENT, SIGKILL: an operating system's error code or signal
     if re.fullmatch(r"[A-Z][A-Z0-9]+", bare) and re.search(r"\benv(?:ironment)?\b|\bvariable", clause, re.I):
         return True
     if bare in _HEADERS and re.search(r"\bheaders?\b", clause, re.I):
