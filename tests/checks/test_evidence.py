@@ -200,3 +200,40 @@ def test_abbreviated_matcher() -> None:
     far = ["func run() error {", "return s.Close()"]
     assert find_abbreviated(far, lines) == (0, 10)
     assert find_abbreviated(far, lines[:1] + ("\tx()",) * 40 + lines[10:]) is None
+
+
+def test_a_partial_match_at_a_substitute_head_is_unverifiable(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo, _ = pool_repo(make_repo)
+    edited = ("\tp.mu.Lock()\n\tdefer p.mu.Unlock()\n\tif len(p.idle) == 0 {\n"
+              "\t\treturn p.dialWithBackoff(ctx, 3)\n\t}\n")
+    result = verify(parse_review(review("abcdef1", edited)), repo.path,
+                    VerifyOptions(head="refs/pull/7/head", base="main"))
+    fv, decision = only(result)
+    assert fv.quotes[0].status in ("absent", "near-miss") and fv.quotes[0].grade == "unverifiable"
+    assert "may have changed since the review" in fv.quotes[0].reason
+    assert not decision.false_positive
+
+
+def test_another_projects_path_excuses_only_the_blocks_about_it(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo, first = pool_repo(make_repo)
+    upstream = "func (s *Server) Accept(l net.Listener) error {\n\tfor {\n\t\tconn, err := l.Accept()\n"
+    text = (f"# Deep Review: pool\n\n| | |\n|---|---|\n| **Commits** | `{first[:7]}` pool: acquire connections |\n\n"
+            "## Important Issues\n\nI1. **Unbounded dialling** — `pool/acquire.go:4-13` [Claude]\n\n"
+            "Upstream does it the other way, see `netlib/server/accept.go:40-42`:\n\n"
+            f"```go\n{upstream}```\n\nWhile here, `pool/acquire.go:7-9` reads:\n\n```go\n{INVENTED}```\n\n"
+            "*(important, regression.)*\n")
+    result = verify(parse_review(text), repo.path, VerifyOptions(head=first, base="main"))
+    fv, decision = only(result)
+    foreign, invented = fv.quotes
+    assert foreign.grade == "doubtful" and "never had" in foreign.reason
+    assert invented.grade == "refuted"
+    assert decision.false_positive
+
+
+def test_a_pointer_type_is_its_type(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo, first = pool_repo(make_repo)
+    text = review(first[:7], INVENTED.replace("p.metrics", "p.stats"),
+                  prose="Every `*Pool` shares one lock, so `Acquire` serialises all dials.")
+    result = verify(parse_review(text), repo.path, VerifyOptions(head=first, base="main"))
+    fv, _ = only(result)
+    assert {s.identifier: s.status for s in fv.symbols}["*Pool"] == "found"

@@ -52,6 +52,7 @@ def roles(body: str, **kw: str) -> dict[str, str]:
     ("`fanOut` leaks goroutines; switch to `errgroup.WithContext`.",
      {"fanOut": "asserted", "errgroup.WithContext": "proposed"}),
     ("It would be simpler to introduce a `drainTimeout` constant.", {"drainTimeout": "proposed"}),
+    ("Poll until it exits (or a `waitGone` helper) before restarting.", {"waitGone": "proposed"}),
     # external: from another project
     ("Moby's `LogImageEvent` emits the same event.", {"LogImageEvent": "external"}),
     ("This mirrors upstream `PollUntilContextCancel`.", {"PollUntilContextCancel": "external"}),
@@ -121,7 +122,8 @@ def test_flattened_findings_get_roles_too() -> None:
     assert f.asserted == ("drainQueue",)
 
 
-@pytest.mark.parametrize("name", ["--timeout", "-v", "$HOME", "RDD_INSTANCE", "go.mod", "true"])
+@pytest.mark.parametrize("name", ["--timeout", "-v", "$HOME", "RDD_INSTANCE", "go.mod", "true", "ENOENT", "EXDEV",
+                                  "SIGKILL"])
 def test_shapes_that_are_never_symbols(name: str) -> None:
     assert not_a_symbol(name)
 
