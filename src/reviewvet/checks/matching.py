@@ -202,6 +202,26 @@ def _squash(text: str) -> str:
     return _DANGLING_COMMA.sub("", _WS.sub("", text))
 
 
+@dataclass(frozen=True)
+class _Quoted:
+    """One quoted line, squashed once: as written, and without a trailing note of the reviewer's."""
+
+    squashed: str
+    bare: str
+    comment: bool
+    closing: bool
+
+
+def _quoted(line: str) -> _Quoted:
+    return _Quoted(_squash(line), _squash(_TRAILING_NOTE.sub("", line)), bool(_COMMENT_LINE.match(line)),
+                   bool(_CLOSING.match(line)))
+
+
+@lru_cache(maxsize=1024)
+def _squashed_lines(lines: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_squash(n) for n in index_lines(lines).norm)
+
+
 def find_abbreviated(quote: list[str], lines: tuple[str, ...]) -> tuple[int, int] | None:
     """The quote's code lines in order within a short span of the file.
 
@@ -215,17 +235,18 @@ def find_abbreviated(quote: list[str], lines: tuple[str, ...]) -> tuple[int, int
     if wanted and _ANNOTATION_HEADER.match(wanted[0]):
         wanted = wanted[1:]
     gaps = _gaps_after_elisions(quote, wanted)
-    if sum(1 for q in wanted if not _COMMENT_LINE.match(q)) < 2:
+    items = [_quoted(q) for q in wanted]
+    if sum(1 for q in items if not q.comment) < 2:
         return None
-    idx = index_lines(lines)
-    hay = [_squash(n) for n in idx.norm]
-    first = next(i for i, q in enumerate(wanted) if not _COMMENT_LINE.match(q))
+    hay = _squashed_lines(lines)
+    first = next(i for i, q in enumerate(items) if not q.comment)
     for start in range(len(hay)):
-        if _step(wanted[first], wanted[first + 1:], hay, start) is None:
+        if _step(items, first, hay, start) is None:
             continue
-        found = _walk(wanted, gaps, hay, start, first)
+        found = _walk(items, gaps, hay, start, first)
         if found is not None:
-            return idx.where[found[0]], idx.where[found[1]]
+            where = index_lines(lines).where
+            return where[found[0]], where[found[1]]
     return None
 
 
@@ -242,41 +263,45 @@ def _gaps_after_elisions(quote: list[str], wanted: list[str]) -> set[int]:
     return gaps
 
 
-def _walk(wanted: list[str], gaps: set[int], hay: list[str], start: int, first: int) -> tuple[int, int] | None:
+def _walk(items: list[_Quoted], gaps: set[int], hay: tuple[str, ...], start: int, first: int
+          ) -> tuple[int, int] | None:
     pos, matched, lo, hi = start, 0, None, start
     i = first
-    while i < len(wanted):
+    while i < len(items):
         limit = len(hay) if i in gaps else min(len(hay), pos + MAX_SKIP + 1)
-        hit = next(((j, used) for j in range(pos, limit)
-                    if (used := _step(wanted[i], wanted[i + 1:], hay, j)) is not None), None)
+        hit = next(((j, used) for j in range(pos, limit) if (used := _step(items, i, hay, j)) is not None), None)
         if hit is None:
-            if _COMMENT_LINE.match(wanted[i]):
+            if items[i].comment:
                 i += 1
                 continue
             return None
         j, (quoted_used, file_used) = hit
         lo = j if lo is None else lo
         hi, pos, matched, i = j + file_used - 1, j + file_used, matched + quoted_used, i + quoted_used
-    code = sum(1 for q in wanted if not _COMMENT_LINE.match(q))
+    code = sum(1 for q in items if not q.comment)
     if lo is None or matched < max(2, code // 2):
         return None
     return lo, hi
 
 
-def _step(line: str, rest: list[str], hay: list[str], j: int) -> tuple[int, int] | None:
-    """How one quoted line (or a few joined) meets the file at ``j``: (quoted lines used, file lines used)."""
-    if j >= len(hay):
-        return None
-    q = _squash(line)
-    bare = _squash(_TRAILING_NOTE.sub("", line))
-    if q == hay[j] or (bare and bare == hay[j]):
+def _step(items: list[_Quoted], i: int, hay: tuple[str, ...], j: int) -> tuple[int, int] | None:
+    """How quoted line ``i`` (or a few joined) meets the file at ``j``: (quoted lines used, file lines used)."""
+    q, line = items[i], hay[j]
+    if line in (q.squashed, q.bare) or (q.closing and line.startswith(q.squashed)):
         return 1, 1
-    if _CLOSING.match(line) and hay[j].startswith(q):
-        return 1, 1
-    for k in range(2, MAX_JOIN + 1):
-        if "".join(hay[j:j + k]) in (q, bare):
+    joined = line
+    for k in range(2, MAX_JOIN + 1):  # the reviewer joined k file lines into one
+        if j + k > len(hay) or not (q.squashed.startswith(joined) or q.bare.startswith(joined)):
+            break
+        joined += hay[j + k - 1]
+        if joined in (q.squashed, q.bare):
             return 1, k
-        if len(rest) >= k - 1 and q + "".join(_squash(r) for r in rest[:k - 1]) == hay[j]:
+    joined = q.squashed
+    for k in range(2, MAX_JOIN + 1):  # the reviewer wrapped one file line into k
+        if i + k > len(items) or not line.startswith(joined):
+            break
+        joined += items[i + k - 1].squashed
+        if joined == line:
             return k, 1
     return None
 

@@ -1,17 +1,23 @@
 """Quote check: is the code a finding quotes really in the repository, and where?
 
 Order of search for one block: the claimed files at head (exact, whitespace-normalised,
-elision-aware, and reflowed for prose files), every other file at head (a wrong path),
-the claimed files at the merge base (code the PR removed or changed), the closest fuzzy
-match in the claimed files (a near miss, with the differing characters), and else absent
-(or no-file, when the claimed file itself does not exist).
+elision-aware, reflowed for prose files, abbreviated for code), every other file at head (a
+wrong path), the claimed files at the merge base (code the PR removed or changed), earlier
+versions of the claimed files when head is not the reviewed one (code changed since the
+review), the closest fuzzy match in the claimed files (a near miss, with the differing
+characters), and else absent (or no-file, when the claimed file itself does not exist).
+
+Then ``grade_quote`` says how certain that answer is (see checks.model.GRADES): refuted only
+when the block's lines exist nowhere, or when it differs from the source exactly where the
+finding argues; doubtful or unverifiable when an abbreviation, a guessed block boundary or a
+changed head could explain the mismatch.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import replace
 
 from reviewvet.checks.context import CheckContext
@@ -239,7 +245,6 @@ def _lines(snapshot: Snapshot, path: str, first: int, last: int) -> tuple[str, .
     return f.lines[first:last + 1] if isinstance(f, FileText) else ()
 
 
-
 # -- how certain the answer is --------------------------------------------------------------
 
 REFUTE_PRESENCE = {"reviewed-head": 0.5, "user-given-head": 0.25, "substitute-head": 0.25}
@@ -331,10 +336,12 @@ def _presence(ctx: CheckContext, quote: list[str], candidates: list[PathResoluti
     lines = [n for n in (normalise(q) for q in quote if not is_elision(q)) if len(n) >= MIN_SUBSTANTIVE]
     if not lines:
         return 1.0, 0
-    known = ctx.line_index("head").keys() | (ctx.line_index("base").keys() if ctx.base is not None else set())
+    sides: list[Container[str]] = [ctx.line_index("head")]
+    if ctx.base is not None:
+        sides.append(ctx.line_index("base"))
     if ctx.history is not None:
-        known |= ctx.history.normalised_lines(_history_paths(candidates))
-    return sum(1 for n in lines if n in known) / len(lines), len(lines)
+        sides.append(ctx.history.normalised_lines(_history_paths(candidates)))
+    return sum(1 for n in lines if any(n in side for side in sides)) / len(lines), len(lines)
 
 
 def _argued(differences: tuple, finding: Finding) -> bool:  # type: ignore[type-arg]
