@@ -211,9 +211,23 @@ def test_force_pushed_commits_not_yet_collected_are_unreachable(capsys, tmp_path
     assert (check.status, check.missing) == ("unreachable", ())
     assert check.unreachable == tuple(s[:7] for s in old)
     assert check.candidates[0].sha == tip
+    # The reviewed code is still here: --head auto verifies against it, with certainty.
     code, data, err = verify(capsys, tmp_path, repo, flat_review(old), "--base", "main", "--head", "auto")
     assert code == 0, err
-    assert data["revisions"]["head"]["sha"] == tip
+    assert data["revisions"]["head"]["sha"] == old[-1]
+    assert data["revisions"]["head_evidence"] == "reviewed-head"
+    assert any("no ref reaches it" in n for n in data["revisions"]["notes"])
+
+
+def test_a_head_is_the_reviewed_one_only_when_every_named_commit_is_here(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
+    repo = history(make_repo)
+    first = repo.rev("feature~1")
+    code, data, err = verify(capsys, tmp_path, repo, flat_review([first, "fedcba0987654321"]), "--base", "main",
+                             "--head", first)
+    assert code == 0, err
+    assert data["revisions"]["head_evidence"] == "substitute-head"
+    code, data, err = verify(capsys, tmp_path, repo, flat_review([first]), "--base", "main", "--head", first)
+    assert data["revisions"]["head_evidence"] == "reviewed-head"
 
 
 def test_head_auto_verifies_against_the_rewritten_branch(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]

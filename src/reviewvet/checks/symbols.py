@@ -28,7 +28,7 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def check_symbols(ctx: CheckContext, finding: Finding) -> list[SymbolCheck]:
-    roles = dict(getattr(finding, "identifier_roles", ()))
+    roles = dict(finding.identifier_roles)
     return [grade_symbol(ctx, finding, replace(check_identifier(ctx, identifier),
                                                role=roles.get(identifier, "asserted")))
             for identifier in finding.identifiers]

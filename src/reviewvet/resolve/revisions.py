@@ -110,9 +110,10 @@ def resolve_revisions(
 
 
 def head_evidence(git: Git, check: HeadCheck, head_sha: str, review: Review | None) -> str:
-    """reviewed-head when the head verified is the review's own; user-given-head when the review names
-    no head at all; else substitute-head (the review's head is missing, or another one was chosen)."""
-    if check.found and head_sha == newest(git, [full for _, full in check.found]):
+    """reviewed-head when the head verified is the review's own (every commit it names is here); user-given-head
+    when the review names no head at all; else substitute-head (the review's head is missing, or another one
+    was chosen)."""
+    if check.found and not check.missing and head_sha == newest(git, [full for _, full in check.found]):
         return "reviewed-head"
     if not check.named and not (review and review.commits):
         return "user-given-head"
@@ -124,9 +125,10 @@ def _pick_head(git: Git, head: str, check: HeadCheck, pr_refs: list[tuple[str, s
     """The head commit and how it was chosen: review, pr-ref, subjects or user."""
     if head != "auto":
         return git.resolve(head, what="--head"), "user"
-    if check.status == "found":
+    if check.status in ("found", "unreachable"):
         sha = newest(git, [full for _, full in check.found])
-        notes.append(f"--head auto: the review's own head {sha[:12]} exists and is used")
+        unreachable = " (no ref reaches it any more, but its objects are here)" if check.unreachable else ""
+        notes.append(f"--head auto: the review's own head {sha[:12]} exists{unreachable} and is used")
         return sha, "review"
     if pr_refs:
         ref, sha = pr_refs[0]
