@@ -9,8 +9,11 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import signal
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -184,10 +187,32 @@ def _parse_all(items: list[tuple[str, str, bytes]], jobs: int | None) -> list[Pa
 
     warm_up()
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        results = list(pool.map(_parse_batch, batches))
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_ignore_interrupts) as pool:
+        with _interrupts_held():  # the workers are forked here: born deaf to Ctrl-C
+            futures = [pool.submit(_parse_batch, batch) for batch in batches]
+        results = [future.result() for future in futures]
     by_path = {pf.path: pf for batch in results for pf in batch}
     return [by_path[path] for path, _, _ in items]
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """SIGINT held back while the parse workers are forked; delivered to this process afterwards."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def _ignore_interrupts() -> None:
+    """In a parse worker: Ctrl-C is the parent's to handle (exit 130), not a traceback per worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _repath(pf: ParsedFile, path: str) -> ParsedFile:
