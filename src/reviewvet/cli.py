@@ -1,6 +1,8 @@
-"""The ``reviewvet`` command line. Errors are caught here, once, and turned into exit codes.
+"""The ``reviewvet`` command line. Errors are caught here, once, in ``main``, and turned into exit codes.
 
-Exit codes: 0 done; 1 findings carry a flag named by ``--fail-on``; 2 bad usage or input.
+Exit codes: 0 done; 1 findings carry a flag named by ``--fail-on``; 2 bad usage or input (a
+``ReviewvetError``: one line naming the input); 3 an internal error, a bug (the traceback only
+with ``--debug`` or ``REVIEWVET_DEBUG=1``); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -9,13 +11,16 @@ import argparse
 import importlib
 import os
 import sys
-import tempfile
+import traceback
 from pathlib import Path
 
 from reviewvet import __version__
-from reviewvet.errors import ReviewInputError, ReviewvetError, UsageError
+from reviewvet.errors import OutputError, ReviewInputError, ReviewvetError, UsageError
 
-EXIT_OK, EXIT_FLAGGED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FLAGGED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_CODES = ("exit codes: 0 done; 1 a finding carries a --fail-on flag; 2 bad usage or unusable input "
+              "(the message names it); 3 internal error, a bug in reviewvet (--debug or REVIEWVET_DEBUG=1 "
+              "prints the traceback); 130 interrupted")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,8 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reviewvet",
         description="Vet the findings of AI code reviewers against the repository they talk about.",
+        epilog=EXIT_CODES,
     )
     parser.add_argument("--version", action="version", version=f"reviewvet {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="on an internal error, print the traceback (also: REVIEWVET_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -39,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Files are read from git objects at --head and at the merge base; nothing is written "
             "into the repository."
         ),
-        epilog="flags for --fail-on: " + "; ".join(f"{k}: {v}" for k, v in FLAGS.items()),
+        epilog="flags for --fail-on: " + "; ".join(f"{k}: {v}" for k, v in FLAGS.items()) + ". " + EXIT_CODES,
     )
     verify.add_argument("review", type=Path, help="the review: Markdown (.md/.txt) or claims JSON")
     verify.add_argument("--repo", type=Path, default=Path("."), help="the git repository (default: .)")
@@ -53,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="use this merge base instead of computing it")
     verify.add_argument("--format", choices=sorted(FORMATS), default="terminal", help="output format")
     verify.add_argument("--output", "-o", type=Path, default=None,
-                        help="write the report to this file (written whole, or not at all)")
+                        help="write the report to this file: a regular file (or one a link names) is written "
+                             "whole or not at all and keeps its mode; a device or FIFO is written in place")
     verify.add_argument("--consolidated-only", action="store_true",
                         help="skip the agents' own reviews from the appendix")
     verify.add_argument("--fail-on", nargs="+", default=[], metavar="FLAG",
@@ -142,36 +151,59 @@ def _color(args: argparse.Namespace) -> bool:
 
 
 def emit(text: str, output: Path | None) -> None:
-    """Print, or write the file whole: to a temporary file beside it, then renamed over it."""
-    if output is None:
-        sys.stdout.write(text)
+    """Print, or write the file through the one output writer (``reviewvet.output``)."""
+    from reviewvet.output import write_output
+
+    if output is not None:
+        write_output(output, text)
         return
-    directory = output.parent if str(output.parent) else Path(".")
-    if not directory.is_dir():
-        raise UsageError(f"--output {str(output)!r}: directory {str(directory)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader left (| head): not an error, and --fail-on still decides
+        _quiet_stdout()
+    except OSError as exc:
+        raise OutputError(f"standard output: {exc.strerror or exc}") from exc
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run one command; the only place errors become exit codes (argparse's own usage errors exit 2)."""
+    args = None
     try:
+        args = build_parser().parse_args(argv)
         return int(args.run(args))
     except ReviewvetError as exc:
-        print(f"reviewvet: error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}")
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("reviewvet: interrupted", file=sys.stderr)
-        return 130
+        _say("interrupted")
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
+        _quiet_stdout()
         return EXIT_OK
+    except Exception as exc:  # the one place an unexpected exception is caught: a bug
+        debug = getattr(args, "debug", False) or os.environ.get("REVIEWVET_DEBUG", "") not in ("", "0")
+        if debug:
+            traceback.print_exc()
+        where = "the traceback is above" if debug else "run again with --debug (or REVIEWVET_DEBUG=1) for the traceback"
+        first = (str(exc).splitlines() or [""])[0][:200]
+        _say(f"internal error, a bug in reviewvet: {type(exc).__name__}: {first}; {where}")
+        return EXIT_INTERNAL
+
+
+def _say(message: str) -> None:
+    from reviewvet.report.escape import visible
+
+    print("reviewvet: " + "\n".join(visible(line) for line in message.split("\n")), file=sys.stderr)
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe, send what is left in stdout's buffer nowhere, so exit is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

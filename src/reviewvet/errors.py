@@ -6,10 +6,13 @@
     ├── RuleFileError         a rule or repository-context file with an error (file and line given)
     ├── RepositoryError       not a git repository, a shallow or broken one
     │   └── RevisionError     a revision that does not exist or looks like an option
-    └── GitError              git failed in a way reviewvet did not expect
+    ├── GitError              git failed in a way reviewvet did not expect
+    ├── OutputError           a report file that cannot be written (the path and the reason given)
+    └── StoreError            the audit store cannot be opened or written (defined in audit/store.py)
 
 The library raises these with messages that quote the bad value with ``!r``; the CLI
-catches them once, prints the message and chooses the exit code.
+catches them once, in ``reviewvet.cli.main``, prints the message and exits 2. Any other
+exception is a bug in reviewvet: exit 3, with the traceback only under ``--debug``.
 """
 
 from __future__ import annotations
@@ -46,3 +49,7 @@ class RevisionError(RepositoryError):
 
 class GitError(ReviewvetError):
     """git failed unexpectedly; the message carries its stderr."""
+
+
+class OutputError(ReviewvetError):
+    """A report file that cannot be written: a directory, a full device, a missing folder."""

@@ -23,7 +23,7 @@ from reviewvet.resolve.snapshot import Snapshot
 from reviewvet.rules.accounting import AgentRow, agent_accounting
 from reviewvet.rules.context import CONTEXT_FILE, Convention, parse_context
 from reviewvet.rules.engine import apply_rules
-from reviewvet.rules.loader import load_rules
+from reviewvet.rules.loader import load_rules, read_rule_text
 from reviewvet.rules.model import Decision, Rule
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ def load_conventions(head: Snapshot, path: Path | None) -> list[Convention]:
 
     if path is not None:
         try:
-            return parse_context(str(path), path.read_text("utf-8"))
+            return parse_context(str(path), read_rule_text(path))
         except OSError as exc:
             raise UsageError(f"--context {str(path)!r} cannot be read: {exc.strerror}") from exc
     text = head.file(CONTEXT_FILE)

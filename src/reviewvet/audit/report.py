@@ -6,11 +6,13 @@ from __future__ import annotations
 import base64
 import html
 import io
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from reviewvet.audit.store import Store
+from reviewvet.output import output_folder, write_output
 
 # One row per agent finding (its raw review, or the consolidated findings attributed to it),
 # with everything the checks and rules found out about it.
@@ -224,19 +226,23 @@ def html_page(found: list[Table], images: dict[str, bytes]) -> str:
 
 
 def write_outputs(store: Store, found: list[Table], folder: Path, by: list[str]) -> list[Path]:
-    """CSV and Parquet of each report, PNG charts and the HTML page, into ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """CSV and Parquet of each report, PNG charts and the HTML page, into ``folder``. Files of these
+    names already there are replaced, each written whole or not at all (``reviewvet.output``)."""
+    output_folder(folder, option="--out")
     written = []
-    for name in by:
-        for fmt in ("csv", "parquet"):
-            target = folder / f"per-{name}.{fmt}"
-            store.export(REPORTS[name].strip(), target, fmt)
-            written.append(target)
+    with tempfile.TemporaryDirectory(prefix="reviewvet-export-") as scratch:
+        for name in by:
+            for fmt in ("csv", "parquet"):
+                target = folder / f"per-{name}.{fmt}"
+                exported = Path(scratch) / target.name
+                store.export(REPORTS[name].strip(), exported, fmt)
+                write_output(target, exported.read_bytes(), option="--out")
+                written.append(target)
     images = charts(store)
     for name, data in images.items():
-        (folder / name).write_bytes(data)
+        write_output(folder / name, data, option="--out")
         written.append(folder / name)
     page = folder / "audit.html"
-    page.write_text(html_page(found, images), encoding="utf-8")
+    write_output(page, html_page(found, images), option="--out")
     written.append(page)
     return written

@@ -30,10 +30,12 @@ def parse_claims(text: str, source: str = "<claims>") -> Review:
 
     try:
         data = json.loads(text)
+        validator = jsonschema.Draft202012Validator(claims_schema())
+        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     except json.JSONDecodeError as exc:
         raise ReviewInputError(f"claims file {source!r} is not valid JSON: {exc.msg} at line {exc.lineno}") from exc
-    validator = jsonschema.Draft202012Validator(claims_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    except RecursionError as exc:
+        raise ReviewInputError(f"claims file {source!r} nests arrays or objects too deeply to read") from exc
     if errors:
         first = errors[0]
         where = "/".join(str(p) for p in first.absolute_path) or "(top level)"

@@ -29,6 +29,9 @@ from typing import Any
 from reviewvet.errors import RuleFileError
 from reviewvet.rules.facts import FACT_NAMES
 from reviewvet.rules.model import ACTIONS, FAMILIES, SEVERITIES, Rule
+from reviewvet.rules.yamlfile import compose_yaml, node_data, read_yaml_file
+
+__all__ = ["compose_yaml", "default_rules", "load_rules", "parse_rule_file"]
 
 _CODE = re.compile(r"^RV(\d)\d{2}$")
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
@@ -54,7 +57,7 @@ def load_rules(extra_dirs: list[Path] | None = None, *, defaults: bool = True) -
         if not folder.is_dir():
             raise RuleFileError(str(folder), 0, "is not a folder of rule files")
         for path in sorted(folder.glob("*.y*ml")):
-            sources.append((str(path), path.read_text("utf-8")))
+            sources.append((str(path), read_rule_text(path)))
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     parsed = [list(default_rules())] if defaults else []
@@ -69,15 +72,14 @@ def load_rules(extra_dirs: list[Path] | None = None, *, defaults: bool = True) -
     return sorted(rules, key=lambda r: r.code)
 
 
-def compose_yaml(path: str, text: str) -> Any:
-    """The YAML node tree (which keeps line numbers), or RuleFileError at the line of the syntax error."""
-    import yaml
-
+def read_rule_text(path: Path) -> str:
+    """A rule or context file's text; RuleFileError at the line of the first byte that is not UTF-8."""
+    data = path.read_bytes()
     try:
-        return yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise RuleFileError(path, mark.line + 1 if mark else 0, f"not valid YAML: {exc}") from exc
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise RuleFileError(str(path), line, f"not UTF-8 (byte {data[exc.start]:#04x})") from exc
 
 
 def parse_rule_file(path: str, text: str) -> list[Rule]:
@@ -114,7 +116,7 @@ def _rule(path: str, node: Any) -> Rule:
     unknown = sorted(set(fields) - set(_REQUIRED) - {"raise_reason"})
     if unknown:
         raise RuleFileError(path, _line(fields[unknown[0]]), f"unknown rule field {unknown[0]!r}")
-    value = {k: yaml.safe_load(yaml.serialize(v)) for k, v in fields.items()}
+    value = {k: node_data(v) for k, v in fields.items()}
     code, name, family = str(value["code"]), str(value["name"]), str(value["family"])
     match = _CODE.match(code)
     if not match:
