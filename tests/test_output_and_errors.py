@@ -484,3 +484,93 @@ def _wait_for_workers(pid: int, count: int) -> None:
             return
         time.sleep(0.002)
     raise AssertionError("the parse workers never started")
+
+
+# -- control characters in outside text -------------------------------------------------------------
+
+# A screen clear, cursor home, a bell, a backspace, a carriage return, an 8-bit CSI, a right-to-left
+# override and an isolate: what a hostile review or repository could try on a reader's terminal.
+HOSTILE = "\x1b[2J\x1b[H\x07\x08\r\x9b31m\u202e\u2066"
+SPELLED = "\\x1b[2J\\x1b[H\\x07\\x08\\x0d\\x9b31m\\u202e\\u2066"
+RAW = ("\x1b[2J", "\x07", "\x08", "\r", "\x9b", "\u202e", "\u2066")
+
+
+@pytest.fixture
+def hostile_claims(tmp_path: Path) -> Path:
+    """Claims whose title, body, agent, path, quote and identifier carry control characters."""
+    import json
+
+    claims = {"reviewvet_claims": 1, "title": f"review {HOSTILE} title", "findings": [{
+        "id": "I1", "title": f"title {HOSTILE} here", "severity": "important", "body": f"body {HOSTILE}",
+        "agents": [f"Claude{HOSTILE}"], "identifiers": [f"Tw{HOSTILE}ice"],
+        "locations": [{"path": f"a{HOSTILE}.go", "start": 4, "end": 6}, {"path": "a.go", "start": 40}],
+        "quotes": [{"text": f"func Twice(a int) int {HOSTILE} {{", "language": "go"}]}]}
+    path = tmp_path / "claims.json"
+    path.write_text(json.dumps(claims), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("options", [["--format", "terminal", "--color", "never"],
+                                     ["--format", "terminal", "--color", "always"],
+                                     ["--format", "markdown"]], ids=["terminal", "colour", "markdown"])
+def test_control_characters_are_spelled_out(capsys, repo, hostile_claims, options):  # type: ignore[no-untyped-def]
+    code, out, err = run(capsys, *verify_args(repo, hostile_claims, *options))
+    assert code == 0, err
+    for raw in RAW:
+        assert raw not in out, (raw, out)
+    if "always" not in options:
+        assert "\x1b" not in out  # no colour asked for: no escape sequence at all
+    for shown in (f"review {SPELLED} title", f"title {SPELLED} here", f"Claude{SPELLED}",
+                  f"a{SPELLED}.go", f"Tw{SPELLED}ice"):
+        assert shown in out, shown
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "rdjsonl"])
+def test_json_formats_escape_c1_and_bidi_characters_too(capsys, repo, hostile_claims, fmt):  # type: ignore[no-untyped-def]
+    import json
+
+    code, out, err = run(capsys, *verify_args(repo, hostile_claims, "--format", fmt))
+    assert code == 0, err
+    for raw in RAW:
+        assert raw not in out, raw
+    assert "\\u009b31m\\u202e\\u2066" in out
+    parsed = [json.loads(line) for line in out.splitlines()] if fmt == "rdjsonl" else [json.loads(out)]
+    assert any(f"title {HOSTILE} here" in text for text in strings(parsed))  # the same strings once parsed
+
+
+def strings(data: object) -> list[str]:
+    if isinstance(data, str):
+        return [data]
+    values = data.values() if isinstance(data, dict) else data if isinstance(data, list) else []
+    return [text for value in values for text in strings(value)]
+
+
+def test_an_error_message_spells_out_control_characters(capsys, tmp_path, repo, review):  # type: ignore[no-untyped-def]
+    folder = tmp_path / f"rules{HOSTILE}"
+    err = refused(*run(capsys, *verify_args(repo, review, "--rules", str(folder))))
+    assert f"rules{SPELLED}" in err
+    for raw in RAW:
+        assert raw not in err
+
+
+@pytest.fixture
+def hostile_names(make_repo):  # type: ignore[no-untyped-def]
+    """A repository whose file and function names carry control characters."""
+    repo = make_repo("names")
+    name = f"b{HOSTILE}.sh"
+    repo.commit("b: add", {name: "#!/bin/sh\nhello() {\n  echo hi\n}\n"}, date="2025-03-01T09:00:00+00:00")
+    repo.branch("pr")
+    repo.checkout("pr")
+    repo.commit("b: louder", {name: "#!/bin/sh\nhello() {\n  echo HI\n}\n"}, date="2025-03-02T09:00:00+00:00")
+    return repo, name
+
+
+def test_symbols_and_blame_spell_out_control_characters_in_names(capsys, hostile_names):  # type: ignore[no-untyped-def]
+    repo, name = hostile_names
+    for argv in (["symbols", "--repo", str(repo.path), "--rev", "pr"],
+                 ["blame", "--repo", str(repo.path), "--base", "main", "--head", "pr", f"{name}:3"]):
+        code, out, err = run(capsys, *argv)
+        assert code == 0, err
+        assert f"b{SPELLED}.sh" in out
+        for raw in RAW:
+            assert raw not in out, (argv[0], raw)

@@ -62,13 +62,14 @@ def run_blame(args: argparse.Namespace) -> int:
         print(json.dumps({"head": revisions.head, "merge_base": revisions.merge_base,
                           "locations": [asdict(r) for r in results]}, indent=2, sort_keys=True))
         return 0
+    from reviewvet.report.escape import visible
     from reviewvet.report.text import describe_claim_provenance
 
     print(f"head {revisions.head[:12]}, merge base {revisions.merge_base[:12]} ({revisions.merge_base_source})")
     for result in results:
-        print(describe_claim_provenance(result))
+        print(visible(describe_claim_provenance(result)))
         if result.base_symbol is not None and result.base_symbol.diff:
-            print("\n".join("    " + line for line in result.base_symbol.diff.splitlines()))
+            print("\n".join("    " + visible(line) for line in result.base_symbol.diff.splitlines()))
     return 0
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewvet.errors import UsageError
+from reviewvet.report.escape import visible
 
 
 def add_index_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -80,9 +81,9 @@ def run_index(args: argparse.Namespace) -> int:
         if pf.errors:
             regions = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in pf.errors[:5])
             kept = "symbols outside them are kept" if pf.definitions else "no symbols could be read from it"
-            print(f"parse errors in {path} at lines {regions} ({kept})")
+            print(visible(f"parse errors in {path} at lines {regions} ({kept})"))
     for note in idx.notes:
-        print(f"note: {note}")
+        print(visible(f"note: {note}"))
     return 0
 
 
@@ -95,7 +96,7 @@ def run_symbols(args: argparse.Namespace) -> int:
         _print_json([asdict(s) for s in chosen])
         return 0
     for s in chosen:
-        print(f"{s.path}:{s.start}-{s.end}  {s.kind:8} {s.id}")
+        print(visible(f"{s.path}:{s.start}-{s.end}  {s.kind:8} {s.id}"))
     if not chosen:
         print("no symbols match", file=sys.stderr)
     return 0
@@ -114,11 +115,11 @@ def run_walk(args: argparse.Namespace) -> int:
         _print_json({"symbols": starts, "direction": args.direction, "edges": rows})
         return 0
     if len(starts) > 1:
-        print(f"{args.symbol!r} names {len(starts)} symbols: {', '.join(starts)}")
+        print(visible(f"{args.symbol!r} names {len(starts)} symbols: {', '.join(starts)}"))
     for row in rows:
         arrow = "<-" if args.direction == "callers" else "->"
-        print(f"{'  ' * (row['depth'] - 1)}{row['from']} {arrow} {row['to']}  "
-              f"[{row['confidence']}] {row['path']}:{row['line']}")
+        print(visible(f"{'  ' * (row['depth'] - 1)}{row['from']} {arrow} {row['to']}  "
+                      f"[{row['confidence']}] {row['path']}:{row['line']}"))
     return 0
 
 

@@ -6,7 +6,8 @@ import json
 
 from reviewvet.pipeline import Verification
 from reviewvet.report.data import verification_data
+from reviewvet.report.escape import json_visible
 
 
 def render(v: Verification) -> str:
-    return json.dumps(verification_data(v), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    return json_visible(json.dumps(verification_data(v), sort_keys=True, indent=2, ensure_ascii=False)) + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from reviewvet.checks.model import FindingVerdict
 from reviewvet.pipeline import Verification
 from reviewvet.report.data import summary_data
+from reviewvet.report.escape import visible
 from reviewvet.report.text import (
     ACCOUNTING_HEADERS,
     accounting_rows,
@@ -21,7 +22,7 @@ from reviewvet.report.text import (
 
 
 def render(v: Verification) -> str:
-    out = [f"# reviewvet: {v.review.title or v.review.source}", ""]
+    out = [f"# reviewvet: {_escape(v.review.title or v.review.source)}", ""]
     out += _revisions(v)
     summary = summary_data(v)
     out += ["## Summary", "", "| status | findings |", "|---|---|"]
@@ -50,27 +51,29 @@ def render(v: Verification) -> str:
 
 def _revisions(v: Verification) -> list[str]:
     rv = v.revisions
-    lines = [f"- head: `{rv.head_rev}` = `{rv.head[:12]}`"]
+    lines = [f"- head: `{visible(rv.head_rev)}` = `{rv.head[:12]}`"]
     if rv.base:
-        lines.append(f"- base: `{rv.base_rev}` = `{rv.base[:12]}`")
+        lines.append(f"- base: `{visible(rv.base_rev or '')}` = `{rv.base[:12]}`")
     lines.append(f"- merge base: `{(rv.merge_base or 'none')[:12]}` ({rv.merge_base_source})")
     lines.append(f"- evidence: {rv.head_evidence} (head chosen by {rv.head_source})")
     check = rv.head_check
     if check.named:
+        missing, unreachable = _escape(", ".join(check.missing)), _escape(", ".join(check.unreachable))
         lines.append(f"- review names {len(check.named)} commit(s): {len(check.found)} found, "
-                     f"{len(check.missing)} missing" + (f" ({', '.join(check.missing)})" if check.missing else "")
-                     + (f"; no ref reaches {', '.join(check.unreachable)}" if check.unreachable else ""))
+                     f"{len(check.missing)} missing" + (f" ({missing})" if check.missing else "")
+                     + (f"; no ref reaches {unreachable}" if check.unreachable else ""))
     for cand in check.candidates[:3]:
-        lines.append(f"  - candidate head `{cand.sha[:12]}` {cand.subject!r}: {cand.matched}/{cand.total} subjects")
-    lines += [f"- note: {n}" for n in rv.notes]
+        lines.append(f"  - candidate head `{cand.sha[:12]}` {_escape(repr(cand.subject))}: "
+                     f"{cand.matched}/{cand.total} subjects")
+    lines += [f"- note: {_escape(n)}" for n in rv.notes]
     return [*lines, ""]
 
 
 def _finding(fv: FindingVerdict) -> list[str]:
     f = fv.finding
-    who = f" — {', '.join(f.agents)}" if f.agents else ""
+    who = f" — {_escape(', '.join(f.agents))}" if f.agents else ""
     flags = ", ".join(f"`{x}`" for x in fv.flags) or "none"
-    out = [f"### {f.key} {_escape(f.title)} {severity_tag(f.severity, f.label)}{who}", ""]
+    out = [f"### {_escape(f.key)} {_escape(f.title)} {_escape(severity_tag(f.severity, f.label))}{who}", ""]
     verdict = describe_verdict(fv.verdict)
     if verdict:
         out += [f"**Verdict: {_escape(verdict[0])}**", ""] + [f"- {_escape(r)}" for r in verdict[1:]]
@@ -80,16 +83,17 @@ def _finding(fv: FindingVerdict) -> list[str]:
         out.append(f"- block {q.block + 1} ({q.role}, review line {q.block_line}): {_escape(describe_quote(q))}")
         out += [f"  - {_escape(d)}" for d in describe_differences(q)]
     for c in fv.lines:
-        out.append(f"- `{c.reference.written}`: {_escape(describe_line(c))}")
+        out.append(f"- `{visible(c.reference.written)}`: {_escape(describe_line(c))}")
     out += [f"- {_escape(text)}" for text in describe_symbols(fv.symbols)]
     if fv.provenance is not None and fv.provenance.claims:
         out.append(f"- {_escape(describe_provenance(fv.provenance))}")
         out += [f"  - {_escape(describe_claim_provenance(c))}" for c in fv.provenance.claims]
     for p in fv.paths:
         if p.status != "exact":
-            out.append(f"- path `{p.claimed}`: {p.status}" + (f" — {_escape(p.reason)}" if p.reason else ""))
+            out.append(f"- path `{visible(p.claimed)}`: {p.status}" + (f" — {_escape(p.reason)}" if p.reason else ""))
     return [*out, ""]
 
 
 def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Outside text on one line: newlines become spaces, other control characters are spelled out."""
+    return visible(text.replace("\n", " ")).replace("|", "\\|")

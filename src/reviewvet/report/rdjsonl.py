@@ -7,13 +7,14 @@ import json
 from typing import Any
 
 from reviewvet.pipeline import Verification
+from reviewvet.report.escape import json_visible
 from reviewvet.report.sarif import _deciding_rule, _message, primary_location
 
 SEVERITIES = {"critical": "ERROR", "important": "WARNING", "suggestion": "INFO"}
 
 
 def render(v: Verification) -> str:
-    return "".join(json.dumps(d, sort_keys=True, ensure_ascii=False) + "\n" for d in diagnostics(v))
+    return "".join(json_visible(json.dumps(d, sort_keys=True, ensure_ascii=False)) + "\n" for d in diagnostics(v))
 
 
 def diagnostics(v: Verification) -> list[dict[str, Any]]:

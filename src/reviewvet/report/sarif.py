@@ -21,6 +21,7 @@ from typing import Any
 from reviewvet import __version__
 from reviewvet.checks.model import FindingVerdict
 from reviewvet.pipeline import Verification
+from reviewvet.report.escape import json_visible
 from reviewvet.rules.model import Decision, Rule, RuleHit
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -29,7 +30,7 @@ GENERIC = ("RV000", "review-finding", "A finding of the review, with no rule dec
 
 
 def render(v: Verification) -> str:
-    return json.dumps(sarif_log(v), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_visible(json.dumps(sarif_log(v), indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
 
 
 def sarif_log(v: Verification) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import io
 from reviewvet.checks.model import FindingVerdict
 from reviewvet.pipeline import Verification
 from reviewvet.report.data import summary_data
+from reviewvet.report.escape import visible
 from reviewvet.report.text import (
     ACCOUNTING_HEADERS,
     accounting_rows,
@@ -34,11 +35,15 @@ LINE_STYLE = {"exact": "green", "contained": "green", "drifted": "yellow", "stal
 
 def render(v: Verification, *, color: bool = False, width: int = 120) -> str:
     from rich.console import Console
-    from rich.markup import escape
+    from rich.markup import escape as markup_escape
     from rich.table import Table
 
+    def escape(text: str) -> str:  # outside text: control characters spelled out, then markup escaped
+        return markup_escape(visible(text))
+
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
+    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False,
+                      emoji=False)
     rv = v.revisions
     console.print(f"[bold]reviewvet[/] {escape(v.review.title or v.review.source)}")
     console.print(f"head {escape(rv.head_rev)} = {rv.head[:12]}   merge base {(rv.merge_base or 'none')[:12]}"
@@ -46,15 +51,16 @@ def render(v: Verification, *, color: bool = False, width: int = 120) -> str:
     check = rv.head_check
     if check.missing or check.unreachable:
         if check.missing:
-            console.print(f"[yellow]the review's commit(s) {', '.join(check.missing)} are not in the repository[/]")
+            console.print(f"[yellow]the review's commit(s) {escape(', '.join(check.missing))} are not in the "
+                          "repository[/]")
         if check.unreachable:
-            console.print(f"[yellow]the review's commit(s) {', '.join(check.unreachable)} exist but no ref reaches "
-                          "them (force-pushed away?)[/]")
+            console.print(f"[yellow]the review's commit(s) {escape(', '.join(check.unreachable))} exist but no ref "
+                          "reaches them (force-pushed away?)[/]")
         for cand in check.candidates[:3]:
-            console.print(f"  candidate head {cand.sha[:12]} {escape(cand.subject)!s} "
+            console.print(f"  candidate head {cand.sha[:12]} {escape(cand.subject)} "
                           f"({cand.matched}/{cand.total} subjects)")
     elif check.named:
-        console.print(f"the review's commit(s) exist here: {', '.join(n for n, _ in check.found)}")
+        console.print(f"the review's commit(s) exist here: {escape(', '.join(n for n, _ in check.found))}")
     console.print(f"evidence: {rv.head_evidence} (head chosen by {rv.head_source})")
     for note in rv.notes:
         console.print(f"[dim]note: {escape(note)}[/]")
