@@ -108,11 +108,12 @@ def load_mapping(path: Path | None) -> dict[str, dict[str, str]]:
     """A mapping file: review file name (or source) -> {"head": REV, "base": REV}, in YAML or JSON."""
     if path is None:
         return {}
-    import yaml
+    from reviewvet.rules.yamlfile import load_yaml, read_yaml_file
 
     try:
-        data = yaml.safe_load(path.read_text("utf-8")) if path.suffix != ".json" else json.loads(path.read_text())
-    except (OSError, ValueError, yaml.YAMLError) as exc:
+        text = read_yaml_file(path)  # the YAML reader's limits: size, no aliases, anchors or tags, depth
+        data = load_yaml(str(path), text) if path.suffix != ".json" else json.loads(text)
+    except (OSError, ValueError, RecursionError, ReviewvetError) as exc:
         raise UsageError(f"--map {str(path)!r} cannot be read: {exc}") from exc
     if not isinstance(data, dict) or not all(isinstance(v, dict) and "head" in v for v in data.values()):
         raise UsageError(f"--map {str(path)!r} must map review names to {{head: REV, base: REV}}")

@@ -29,6 +29,7 @@ from reviewvet.errors import RuleFileError
 from reviewvet.ingest.findings import diff_lines
 from reviewvet.ingest.model import Finding
 from reviewvet.ingest.vocabulary import INLINE_CODE
+from reviewvet.rules.yamlfile import node_data
 
 CONTEXT_FILE = ".reviewvet.yaml"
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
@@ -56,7 +57,7 @@ class Convention:
 def parse_context(path: str, text: str) -> list[Convention]:
     import yaml
 
-    from reviewvet.rules.loader import compose_yaml
+    from reviewvet.rules.yamlfile import compose_yaml
 
     root = compose_yaml(path, text)
     if root is None:
@@ -74,7 +75,7 @@ def _convention(path: str, node: object) -> Convention:
     line = node.start_mark.line + 1
     if not isinstance(node, yaml.MappingNode):
         raise RuleFileError(path, line, "each convention is a mapping (name, files, forbid or when/require_after)")
-    data = yaml.safe_load(yaml.serialize(node))
+    data = node_data(node)
     field_lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
     if not all(isinstance(k, str) for k in data):
         raise RuleFileError(path, line, "convention fields are names such as 'files' and 'forbid'")

@@ -73,13 +73,8 @@ def load_rules(extra_dirs: list[Path] | None = None, *, defaults: bool = True) -
 
 
 def read_rule_text(path: Path) -> str:
-    """A rule or context file's text; RuleFileError at the line of the first byte that is not UTF-8."""
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise RuleFileError(str(path), line, f"not UTF-8 (byte {data[exc.start]:#04x})") from exc
+    """A rule or context file's text; RuleFileError when it is too large or not UTF-8 (at its line)."""
+    return read_yaml_file(path)
 
 
 def parse_rule_file(path: str, text: str) -> list[Rule]:
