@@ -15,7 +15,10 @@ import pytest
 
 from reviewvet.audit.ingest import load_mapping
 from reviewvet.errors import RuleFileError, UsageError
-from reviewvet.rules.context import parse_context
+from reviewvet.ingest.model import Finding
+from reviewvet.ingest.parse import parse_review
+from reviewvet.pipeline import VerifyOptions, verify
+from reviewvet.rules.context import MAX_MATCHED_LINE, parse_context, unmatched_lines, violations
 from reviewvet.rules.loader import load_rules, parse_rule_file
 from reviewvet.rules.yamlfile import MAX_YAML_BYTES, MAX_YAML_DEPTH
 
@@ -109,3 +112,48 @@ def test_a_deeply_nested_json_map_is_a_usage_error(tmp_path: Path) -> None:
     mapping.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(UsageError, match=r"--map .*map\.json.* cannot be read"):
         load_mapping(mapping)
+
+
+# -- convention patterns: RE2, bounded lines ------------------------------------------------------
+
+PROPOSAL = "# Deep Review\n\n## Suggestions\n\n### S1. Tidy `x.go:1`\n\n```diff\n-old()\n+{line}\n```\n"
+
+
+def proposed(line: str) -> Finding:
+    [finding] = parse_review(PROPOSAL.format(line=line)).findings
+    return finding
+
+
+def test_a_catastrophic_pattern_runs_in_linear_time() -> None:
+    conventions = parse_context("ctx.yaml", CONVENTION.format(forbid="^(a+)+$"))
+    started = time.perf_counter()
+    assert violations(proposed("a" * 26 + "!"), ["x.go"], conventions) == []  # Python's re: seconds
+    assert [v["convention"] for v in violations(proposed("a" * 5000), ["x.go"], conventions)] == ["a-convention"]
+    assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize("pattern", [r"(a)\1", r"(?=teardown)", r"(?<!local_)teardown"])
+def test_a_pattern_re2_cannot_run_is_an_error_at_its_line(pattern: str) -> None:
+    text = CONVENTION.format(forbid=pattern)
+    with pytest.raises(RuleFileError) as caught:
+        parse_context("ctx.yaml", text)
+    assert str(caught.value).startswith(f"ctx.yaml:4: convention 'a-convention': forbid {pattern!r} cannot be "
+                                        "matched in linear time (RE2 has no backreferences or lookaround): ")
+
+
+def test_a_proposed_line_over_the_limit_is_not_matched_and_the_decision_says_so(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo()
+    repo.commit("add", {"x.go": "package x\n\nfunc old() {}\n"}, date="2025-06-01T09:00:00+00:00")
+    context = repo.path.parent / "ctx.yaml"
+    context.write_text(CONVENTION.format(forbid="panic"))
+    conventions = parse_context(str(context), context.read_text())
+    long_line = "panic(x)" + " " * MAX_MATCHED_LINE
+    assert violations(proposed(long_line), ["x.go"], conventions) == []
+    assert unmatched_lines(proposed(long_line), ["x.go"], conventions) == 1
+    assert unmatched_lines(proposed(long_line), ["x.sh"], conventions) == 0  # no convention for that file
+    review = parse_review(PROPOSAL.format(line=long_line))
+    result = verify(review, repo.path, VerifyOptions(head="HEAD", base="HEAD", context=context))
+    [decision] = result.decisions.values()
+    assert "RV601" not in decision.rule_codes
+    assert (f"context: 1 proposed line(s) longer than {MAX_MATCHED_LINE} characters were not matched against "
+            "the repository's conventions") in decision.notes

@@ -17,6 +17,12 @@ given with ``--context``::
 
 A finding breaks a convention when its proposed fix does: the ``+`` lines of its diffs, its
 proposal blocks, and code it recommends inline (``Add a `teardown` ...``).
+
+The file comes from the pull request, so its patterns are compiled by RE2 (``google-re2``), whose
+matching time is linear in the text whatever the pattern: ``^(a+)+$`` cannot hang it. RE2 has no
+backreferences (``\\1``) and no lookaround (``(?=``, ``(?<!``); such a pattern is an error at its
+line. ``\\b``, ``\\w``, ``\\s`` and ``\\d`` are ASCII. A proposed line longer than
+``MAX_MATCHED_LINE`` characters is not matched, and the finding's decision says so.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 from reviewvet.errors import RuleFileError
 from reviewvet.ingest.findings import diff_lines
@@ -36,6 +43,16 @@ _NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 _RECOMMENDS = re.compile(r"^\s*(?:\*\*)?(?:fix|add|use|consider|suggest|recommend|replace|wrap|call|prefer|switch)\b",
                          re.I)
 _FIELDS = {"name", "files", "forbid", "when", "require_after", "within", "message", "source"}
+MAX_MATCHED_LINE = 16 * 1024  # characters: a longer proposed line is not matched against the conventions
+_RE2_MEMORY = 8 * 1024 * 1024  # bytes RE2 may use for one compiled pattern
+
+
+class Pattern(Protocol):
+    """A compiled convention pattern (an RE2 regular expression)."""
+
+    pattern: str
+
+    def search(self, text: str) -> object | None: ...
 
 
 @dataclass(frozen=True)
@@ -44,9 +61,9 @@ class Convention:
     files: tuple[str, ...]
     message: str
     source: str
-    forbid: re.Pattern[str] | None = None
-    when: re.Pattern[str] | None = None
-    require_after: re.Pattern[str] | None = None
+    forbid: Pattern | None = None
+    when: Pattern | None = None
+    require_after: Pattern | None = None
     within: int = 3
 
     def applies_to(self, path: str) -> bool:
@@ -95,17 +112,33 @@ def _convention(path: str, node: object) -> Convention:
     if not data.get("forbid") and not (data.get("when") and data.get("require_after")):
         raise RuleFileError(path, line, f"convention {name!r} needs 'forbid', or 'when' with 'require_after'")
 
-    def pattern(key: str) -> re.Pattern[str] | None:
+    def pattern(key: str) -> Pattern | None:
         if not data.get(key):
             return None
-        try:
-            return re.compile(str(data[key]))
-        except re.error as exc:
-            raise RuleFileError(path, field_lines.get(key, line),
-                                f"convention {name!r}: {key} is not a valid regular expression: {exc}") from exc
+        return compile_pattern(str(data[key]), path, field_lines.get(key, line), f"convention {name!r}: {key}")
 
     return Convention(name, tuple(files), str(data.get("message", "")), str(data.get("source", f"{path}:{line}")),
                       pattern("forbid"), pattern("when"), pattern("require_after"), int(data.get("within", 3)))
+
+
+def compile_pattern(text: str, path: str, line: int, what: str) -> Pattern:
+    """An RE2 regular expression; RuleFileError at ``path:line`` when RE2 cannot compile it."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # the error is ours to report, not RE2's to print
+    options.max_mem = _RE2_MEMORY
+    try:
+        compiled: Pattern = re2.compile(text, options)
+    except re2.error as exc:
+        try:
+            re.compile(text)
+        except re.error as syntax:
+            raise RuleFileError(path, line, f"{what} is not a valid regular expression: {syntax}") from exc
+        reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise RuleFileError(path, line, f"{what} {text!r} cannot be matched in linear time (RE2 has no "
+                            f"backreferences or lookaround): {reason}") from exc
+    return compiled
 
 
 def proposed_text(finding: Finding) -> list[list[tuple[str, bool]]]:
@@ -139,9 +172,18 @@ def violations(finding: Finding, targets: list[str], conventions: list[Conventio
     return found
 
 
+def unmatched_lines(finding: Finding, targets: list[str], conventions: list[Convention]) -> int:
+    """How many proposed lines are too long to be matched against the conventions for these files."""
+    if not any(c.applies_to(p) for c in conventions for p in targets):
+        return 0
+    return sum(1 for run in proposed_text(finding) for line, _ in run if len(line) > MAX_MATCHED_LINE)
+
+
 def _breaks(convention: Convention, run: list[tuple[str, bool]]) -> bool:
     """Forbidden text on an added line; or an added line matching ``when`` with no ``require_after``
-    within the next ``within`` lines of the new text (context lines count)."""
+    within the next ``within`` lines of the new text (context lines count). Lines longer than
+    ``MAX_MATCHED_LINE`` are not matched."""
+    run = [(line, added) if len(line) <= MAX_MATCHED_LINE else ("", False) for line, added in run]
     if convention.forbid is not None and any(added and convention.forbid.search(line) for line, added in run):
         return True
     if convention.when is not None and convention.require_after is not None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from reviewvet.checks.model import FindingVerdict
-from reviewvet.rules.context import Convention, violations
+from reviewvet.rules.context import MAX_MATCHED_LINE, Convention, unmatched_lines, violations
 from reviewvet.rules.duplicates import group_duplicates
 from reviewvet.rules.facts import facts_of
 from reviewvet.rules.model import Decision, Rule, RuleHit, severity_rank
@@ -19,7 +20,12 @@ def apply_rules(verdicts: tuple[FindingVerdict, ...], rules: list[Rule],
     for v in verdicts:
         targets = [p.path for p in v.paths if p.path] + [b.path_hint for b in v.finding.blocks if b.path_hint]
         facts = facts_of(v, duplicates[v.finding.key], violations(v.finding, targets, conventions))
-        decisions[v.finding.key] = decide(rules, facts, v)
+        decision = decide(rules, facts, v)
+        if skipped := unmatched_lines(v.finding, targets, conventions):
+            note = (f"context: {skipped} proposed line(s) longer than {MAX_MATCHED_LINE} characters were not "
+                    "matched against the repository's conventions")
+            decision = replace(decision, notes=(*decision.notes, note))
+        decisions[v.finding.key] = decision
     return decisions
 
 
