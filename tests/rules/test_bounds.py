@@ -18,6 +18,7 @@ from reviewvet.errors import RuleFileError, UsageError
 from reviewvet.ingest.model import Finding
 from reviewvet.ingest.parse import parse_review
 from reviewvet.pipeline import VerifyOptions, verify
+from reviewvet.rules.condition import MAX_COMPREHENSION_DEPTH, MAX_CONDITION_CHARS, STEP_BUDGET
 from reviewvet.rules.context import MAX_MATCHED_LINE, parse_context, unmatched_lines, violations
 from reviewvet.rules.loader import load_rules, parse_rule_file
 from reviewvet.rules.yamlfile import MAX_YAML_BYTES, MAX_YAML_DEPTH
@@ -157,3 +158,55 @@ def test_a_proposed_line_over_the_limit_is_not_matched_and_the_decision_says_so(
     assert "RV601" not in decision.rule_codes
     assert (f"context: 1 proposed line(s) longer than {MAX_MATCHED_LINE} characters were not matched against "
             "the repository's conventions") in decision.notes
+
+
+# -- CEL conditions: macros allowed, nesting and cost bounded ---------------------------------------
+
+
+def test_a_macro_variable_is_no_unknown_fact_inside_its_own_parentheses() -> None:
+    [rule] = parse_rule_file("r.yaml", RULE.format(when='finding.agents.exists(a, a == "Codex")'))
+    assert rule.program.execute({"finding": {"agents": ["Claude", "Codex"]}}) is True
+    [rule] = parse_rule_file("r.yaml", RULE.format(when="quotes.all(q, lines.exists(l, l.drift > 0 || q.found))"))
+    assert rule.program.execute({"quotes": [{"found": False}], "lines": [{"drift": 2}]}) is True
+    with pytest.raises(RuleFileError, match=r"^r\.yaml:6: condition uses unknown fact\(s\) q; known: "):
+        parse_rule_file("r.yaml", RULE.format(when='quotes.exists(q, q.found) && q.status == "absent"'))
+
+
+def test_five_nested_comprehensions_are_refused_when_the_rule_is_loaded() -> None:
+    when = "flags.all(a, flags.all(b, flags.all(c, flags.all(d, flags.all(e, a == e)))))"
+    started = time.perf_counter()
+    with pytest.raises(RuleFileError) as caught:
+        parse_rule_file("r.yaml", RULE.format(when=when))
+    assert str(caught.value) == (f"r.yaml:6: condition nests 5 comprehensions (all, exists, map ...); at most "
+                                 f"{MAX_COMPREHENSION_DEPTH} may be nested")
+    assert time.perf_counter() - started < 0.5
+
+
+def test_a_condition_over_the_length_limit_is_refused() -> None:
+    when = " || ".join(["quote.absent > 1"] * (MAX_CONDITION_CHARS // 10))
+    with pytest.raises(RuleFileError, match=rf"^r\.yaml:6: condition is \d+ characters; the limit is "
+                                            rf"{MAX_CONDITION_CHARS}$"):
+        parse_rule_file("r.yaml", RULE.format(when=when))
+
+
+def test_nested_comprehensions_over_large_facts_are_not_evaluated_and_the_decision_says_why(  # type: ignore[no-untyped-def]
+    make_repo, tmp_path: Path
+) -> None:
+    repo = make_repo()
+    repo.commit("add", {"x.go": "package x\n" * 700}, date="2025-06-01T09:00:00+00:00")
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "nested.yaml").write_text(RULE.format(when="lines.all(a, lines.all(b, a.drift == b.drift))"))
+    refs = ", ".join(f"`x.go:{1 + i}`" for i in range(600))
+    review = parse_review(f"# Deep Review\n\n## Suggestions\n\n### S1. Tidy\n\nSee {refs}.\n")
+    started = time.perf_counter()
+    result = verify(review, repo.path, VerifyOptions(head="HEAD", base="HEAD", rule_dirs=(tmp_path / "rules",)))
+    [decision] = result.decisions.values()
+    assert time.perf_counter() - started < 10
+    assert "RV190" not in decision.rule_codes
+    assert ("RV190 could not be evaluated: its 2 nested comprehension(s) over lists of up to 600 items and text "
+            f"of {len(review.findings[0].title + review.findings[0].body) + 1} characters exceed the budget of "
+            f"{STEP_BUDGET} steps") in decision.notes
+    small = parse_review("# Deep Review\n\n## Suggestions\n\n### S1. Tidy\n\nSee `x.go:1` and `x.go:2`.\n")
+    result = verify(small, repo.path, VerifyOptions(head="HEAD", base="HEAD", rule_dirs=(tmp_path / "rules",)))
+    [decision] = result.decisions.values()
+    assert "RV190" in decision.rule_codes  # evaluated: the lists are short

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from reviewvet.checks.model import FindingVerdict
+from reviewvet.rules.condition import fact_size
 from reviewvet.rules.context import MAX_MATCHED_LINE, Convention, unmatched_lines, violations
 from reviewvet.rules.duplicates import group_duplicates
 from reviewvet.rules.facts import facts_of
@@ -35,9 +36,10 @@ def decide(rules: list[Rule], facts: dict[str, Any], verdict: FindingVerdict) ->
     false_positive, merged_into = False, None
     notes: list[str] = []
     hits: list[RuleHit] = []
+    size = fact_size(facts)
     for rule in rules:
         try:
-            fired = rule.program.execute(facts) is True
+            fired = rule.program.execute(facts, size) is True
         except Exception as exc:  # a rule that cannot be evaluated on these facts is reported, not fatal
             notes.append(f"{rule.code} could not be evaluated: {str(exc).splitlines()[0]}")
             continue

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewvet.errors import RuleFileError
+from reviewvet.rules.condition import Condition, ConditionError, check_shape
 from reviewvet.rules.facts import FACT_NAMES
 from reviewvet.rules.model import ACTIONS, FAMILIES, SEVERITIES, Rule
 from reviewvet.rules.yamlfile import compose_yaml, node_data, read_yaml_file
@@ -175,14 +176,21 @@ def cel_engine() -> Any:
     return cel
 
 
-def _compile(path: str, node: Any, expression: str) -> Any:
+def _compile(path: str, node: Any, expression: str) -> Condition:
+    try:
+        shape = check_shape(expression)
+    except ConditionError as exc:
+        raise RuleFileError(path, _line(node), str(exc)) from exc
     cel = cel_engine()
     try:
         program = cel.compile(expression)
     except (ValueError, RuntimeError) as exc:
         raise RuleFileError(path, _line(node), f"condition does not compile: {str(exc).splitlines()[0]}") from exc
-    unknown = sorted({v.split(".")[0] for v in program.variables()} - FACT_NAMES)
+    # The package lists comprehension variables among the variables; they are facts only where no
+    # comprehension binds them.
+    names = {v.split(".")[0] for v in program.variables()}
+    unknown = sorted(n for n in names - FACT_NAMES if n in shape.free or n not in shape.bound)
     if unknown:
         known = ", ".join(sorted(FACT_NAMES))
         raise RuleFileError(path, _line(node), f"condition uses unknown fact(s) {', '.join(unknown)}; known: {known}")
-    return program
+    return Condition(program, expression, shape)
