@@ -5,6 +5,16 @@ string), with ``--end-of-options`` before anything that came from input, and wit
 settings that keep git from writing into the repository it inspects (no optional
 locks, no auto-gc, no auto-maintenance). Blobs are read in bulk through one
 ``git cat-file --batch`` process per request, never one process per file.
+
+The inspected repository is hostile until proven otherwise. Its configuration (and the
+user's) is read by git, so every setting that could run a program or change what
+reviewvet parses is fixed here with ``git -c``, which outranks every configuration file
+and every ``include``: no hooks, pager, fsmonitor, gpg, ssh or transport; textconv,
+external diff and binary attributes turned off per command (``--no-textconv``,
+``--no-ext-diff``, ``--text``), so neither ``.gitattributes`` in the work tree nor
+``info/attributes`` matters; clean/smudge filters only run on work-tree conversions,
+which no command here does; diff, blame and log presentation pinned to git's defaults.
+Replace refs and grafts are ignored: objects are read as they are stored.
 """
 
 from __future__ import annotations
@@ -17,16 +27,64 @@ from pathlib import Path
 
 from reviewvet.errors import GitError, RepositoryError, RevisionError
 
-_SETTINGS = (
-    "-c", "core.quotepath=off",
-    "-c", "gc.auto=0",
-    "-c", "maintenance.auto=false",
-    "-c", "core.fsmonitor=false",
-    # The user's own configuration must not change what reviewvet reads.
-    "-c", "diff.noprefix=false",
-    "-c", "diff.mnemonicPrefix=false",
-    "-c", "diff.relative=false",
-)
+_SETTINGS = tuple(arg for setting in (
+    "core.quotepath=off",
+    # Nothing is written into the repository.
+    "gc.auto=0",
+    "maintenance.auto=false",
+    # None of the programs the repository (or the user) configures may run.
+    "core.fsmonitor=false",
+    f"core.hooksPath={os.devnull}",
+    "core.pager=cat",
+    f"core.attributesFile={os.devnull}",
+    f"gpg.program={os.devnull}",
+    f"gpg.openpgp.program={os.devnull}",
+    f"gpg.x509.program={os.devnull}",
+    f"gpg.ssh.program={os.devnull}",
+    "log.showSignature=false",
+    "protocol.allow=never",  # no transport at all: no ssh command, credential helper or fetch
+    "core.useReplaceRefs=false",
+    # No configuration changes what reviewvet parses: git's defaults, pinned.
+    "diff.noprefix=false",
+    "diff.mnemonicPrefix=false",
+    "diff.relative=false",
+    "diff.context=3",
+    "diff.interHunkContext=0",
+    "diff.algorithm=myers",
+    "diff.indentHeuristic=true",
+    "diff.renames=true",
+    "diff.renameLimit=1000",
+    "diff.suppressBlankEmpty=false",
+    "diff.submodule=short",
+    "diff.ignoreSubmodules=none",
+    "color.ui=false",
+    "color.diff=false",
+    "core.abbrev=auto",
+    "i18n.logOutputEncoding=UTF-8",
+    "log.follow=false",
+    "log.decorate=short",
+    "log.abbrevCommit=false",
+    "log.mailmap=false",
+    "blame.showRoot=false",
+    "blame.blankBoundary=false",
+    "blame.coloring=none",
+    "blame.date=iso",
+    "blame.showEmail=false",
+    "blame.markUnblamableLines=false",
+    "blame.markIgnoredLines=false",
+) for arg in ("-c", setting))
+
+# Diff options that make the repository's attributes irrelevant (no textconv, no external
+# diff, no binary driver) and fix the hunks' shape whatever the configuration says.
+_DIFF_OPTIONS = ("--no-color", "--no-ext-diff", "--no-textconv", "--text", "--inter-hunk-context=0",
+                 "--diff-algorithm=myers", "--indent-heuristic", "--submodule=short", "--ignore-submodules=none")
+# Log options: no signature is verified (``gpg.program`` never runs) and nothing is colored.
+_LOG_OPTIONS = ("--no-show-signature", "--no-color")
+
+# Environment variables that would change what git reads or run a program; the user's, not ours.
+_UNSET_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR",
+              "GIT_NAMESPACE", "GIT_EXTERNAL_DIFF", "GIT_DIFF_OPTS", "GIT_PAGER", "GIT_ATTR_SOURCE",
+              "GIT_REPLACE_REF_BASE")
 
 
 @dataclass(frozen=True)
@@ -73,7 +131,7 @@ class Git:
             raise RepositoryError(f"repository path {str(self.repo)!r} is not a directory")
         out = self._run(["rev-parse", "--is-bare-repository", "--git-dir"], check=False)
         if out.returncode != 0:
-            raise RepositoryError(f"{str(self.repo)!r} is not a git repository")
+            raise RepositoryError(_not_a_repository(self.repo, out.stderr.decode("utf-8", "replace")))
         promisor = self._run(["config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$"],
                              check=False)
         if any(value not in ("", "false") for value in promisor.stdout.decode().split()[1::2]):
@@ -85,15 +143,16 @@ class Git:
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.update(GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0", GIT_NO_LAZY_FETCH="1", LC_ALL="C")
-        for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY"):
+        env.update(GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0", GIT_NO_LAZY_FETCH="1", LC_ALL="C",
+                   GIT_ATTR_NOSYSTEM="1", GIT_NO_REPLACE_OBJECTS="1", GIT_GRAFT_FILE=os.devnull)
+        for name in _UNSET_ENV:
             env.pop(name, None)
         return env
 
     def _run(
         self, args: list[str], *, input: bytes | None = None, check: bool = True
     ) -> subprocess.CompletedProcess[bytes]:
-        argv = ["git", "-C", str(self.repo), *_SETTINGS, *args]
+        argv = ["git", "--no-pager", "-C", str(self.repo), *_SETTINGS, *args]
         started = time.perf_counter()
         try:
             proc = subprocess.run(
@@ -157,7 +216,8 @@ class Git:
         """``git log`` with our own fixed options; ``revs`` (from input) come after --end-of-options."""
         fields = "%H%x00%s%x00%aI" + ("%x00%D" if with_refs else "")
         tail = ["--end-of-options", *revs] if revs else []
-        out = self._run(["log", *options, f"--format={fields}%x1e", *tail], check=False)
+        decorate = ["--decorate=short"] if with_refs else []
+        out = self._run(["log", *_LOG_OPTIONS, *decorate, *options, f"--format={fields}%x1e", *tail], check=False)
         entries = []
         for record in out.stdout.decode("utf-8", "replace").split("\x1e"):
             parts = record.strip("\n").split("\x00")
@@ -191,8 +251,10 @@ class Git:
         """
         if not all(c in "0123456789abcdef." for c in rev):
             raise GitError(f"blame needs resolved commit ids, not {rev!r}")
-        # --no-ignore-revs-file: a blame.ignoreRevsFile in the user's configuration must not change the answer
-        args = ["blame", "--porcelain", "--no-ignore-revs-file", *options, *(["--root"] if full_history else [])]
+        # --no-ignore-revs-file: a blame.ignoreRevsFile in the user's configuration must not change the answer;
+        # --no-textconv: a textconv driver named by the repository's attributes must neither run nor change lines
+        args = ["blame", "--porcelain", "--no-ignore-revs-file", "--no-textconv", *options,
+                *(["--root"] if full_history else [])]
         for start, end in ranges:
             args += ["-L", f"{start},{end}"]
         out = self._run([*args, rev, "--", path], check=False)
@@ -202,7 +264,7 @@ class Git:
 
     def changed_lines(self, base: str, head: str) -> dict[str, FileChange]:
         """What each file changed between two commits (one ``git diff -U0``)."""
-        out = self._run(["diff", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "-M",
+        out = self._run(["diff", "-U0", *_DIFF_OPTIONS, "-M",
                          "--src-prefix=a/", "--dst-prefix=b/", "--end-of-options", base, head])
         return parse_diff_hunks(out.stdout.decode("utf-8", "replace"))
 
@@ -220,7 +282,7 @@ class Git:
         if not paths or not tips or not all(all(c in "0123456789abcdef^" for c in r) for r in revs):
             return []
         specs = [f":(literal){p}" for p in paths]
-        out = self._run(["log", "--no-renames", "--raw", "--no-abbrev", "--no-color", "--format=%x01%H %ct",
+        out = self._run(["log", *_LOG_OPTIONS, "--no-renames", "--raw", "--no-abbrev", "--format=%x01%H %ct",
                          "--end-of-options", *revs, "--", *specs], check=False)
         versions: dict[str, FileVersion] = {}
         commit, when = "", 0
@@ -287,7 +349,6 @@ class Git:
             blobs[oid] = out[pos:pos + size]
             pos += size + 1
         return blobs
-
 
 @dataclass(frozen=True)
 class FileVersion:
@@ -414,6 +475,16 @@ def _diff_path(raw: str, prefix: str) -> str | None:
         text = text[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape").encode(
             "latin-1", "replace").decode("utf-8", "replace")
     return text[len(prefix):] if text.startswith(prefix) else None
+
+
+def _not_a_repository(repo: Path, stderr: str) -> str:
+    """Why git refused ``repo``: another user's repository (git's safe.directory check) or none at all."""
+    marker = "detected dubious ownership in repository at '"
+    if marker in stderr:
+        at = stderr.split(marker, 1)[1].split("'\n", 1)[0].rstrip("'")
+        return (f"{str(repo)!r} is owned by another user, and git refuses to read it (dubious ownership of {at!r}); "
+                f"if you trust it, allow it with: git config --global --add safe.directory {at}")
+    return f"{str(repo)!r} is not a git repository"
 
 
 def _size(raw: bytes) -> int:
