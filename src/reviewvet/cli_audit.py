@@ -53,9 +53,16 @@ def add_audit_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
     db(report)
     report.set_defaults(run=run_report)
 
-    sql = what.add_parser("sql", help="run a read-only SQL query on the store")
+    sql = what.add_parser("sql", help="run one read-only SELECT on the store",
+                          description="One SELECT statement (WITH … SELECT, DESCRIBE, SHOW TABLES and SUMMARIZE "
+                                      "included) on the store opened read-only, with no access to any other file "
+                                      "and no extensions; anything else is refused.")
     sql.add_argument("query", help='e.g. "SELECT agent, count(*) FROM agent_findings GROUP BY agent"')
     sql.add_argument("--csv", action="store_true", help="print CSV")
+    sql.add_argument("--max-rows", type=int, default=10_000, metavar="N",
+                     help="print at most N rows (default 10000)")
+    sql.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                     help="stop the query after this long (default 60)")
     db(sql)
     sql.set_defaults(run=run_sql)
 
@@ -116,7 +123,7 @@ def run_report(args: argparse.Namespace) -> int:
     path = _db(args)
     if not path.exists():
         raise UsageError(f"audit store {str(path)!r} does not exist; ingest reviews first")
-    with Store(path, read_only=args.out is None) as store:
+    with Store(path, read_only=True, files=args.out is not None) as store:
         found = report.tables(store, args.by)
         print(report.render_markdown(found) if args.format == "markdown" else report.render_terminal(found))
         if args.out is not None:
@@ -129,8 +136,15 @@ def run_sql(args: argparse.Namespace) -> int:
     from reviewvet.audit.report import Table, render_terminal
     from reviewvet.audit.store import Store
 
+    if args.max_rows < 1:
+        raise UsageError(f"--max-rows {args.max_rows!r} must be at least 1")
+    if not 0 < args.timeout < float("inf"):
+        raise UsageError(f"--timeout {args.timeout!r} must be a positive number of seconds")
     with Store(_db(args), read_only=True) as store:
-        columns, rows = store.query(args.query)
+        result = store.user_query(args.query, max_rows=args.max_rows, timeout=args.timeout)
+    columns, rows = result.columns, result.rows
+    if result.truncated:
+        print(f"reviewvet: only the first {len(rows)} rows (--max-rows)", file=sys.stderr)
     if args.csv:
         buffer = io.StringIO()
         writer = csv.writer(buffer)

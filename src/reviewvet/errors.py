@@ -9,6 +9,7 @@
     ├── GitError              git failed in a way reviewvet did not expect
     ├── OutputError           a report file that cannot be written (the path and the reason given)
     └── StoreError            the audit store cannot be opened or written (defined in audit/store.py)
+        └── StoreRowsError    one review's rows do not fit the store: ingest skips that review (same module)
 
 The library raises these with messages that quote the bad value with ``!r``; the CLI
 catches them once, in ``reviewvet.cli.main``, prints the message and exits 2. Any other

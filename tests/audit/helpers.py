@@ -3,11 +3,17 @@ for it, and ways to run the CLI (in this process, or in a child process) and rea
 
 from __future__ import annotations
 
+import _thread
 import io
+import linecache
 import re
+import signal
 import subprocess
 import sys
-from contextlib import redirect_stderr, redirect_stdout
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +186,85 @@ def counts(db: Path) -> dict[str, int]:
         return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in (*TABLES, "schema_version")}
     finally:
         con.close()
+
+
+def review_row(rid: str, title: str) -> tuple[object, ...]:
+    """A row of `reviews` (18 columns)."""
+    return (rid, f"{rid}.md", title, "acme/kettle", 7, "pr", "1", "2026-02-10", "2026-02", "markdown",
+            "abc1234", None, None, "unverified", "test", 0, None, None)
+
+
+def finding_row(rid: str, n: int, *, line: int | None = 13) -> tuple[object, ...]:
+    """A row of `findings` (24 columns)."""
+    return (rid, f"consolidated/I{n}", "consolidated", f"I{n}", "important", f"finding {n}", ["Claude"],
+            "Claude Opus 4.7", "important", "regression", "important", "regression", False, None, f"g{n}", [],
+            True, "verified", ["wrong-line"], "gap", "agrees", line, "confirmed", "head")
+
+
+def claim_row(rid: str, n: int) -> tuple[object, ...]:
+    """A row of `claims` (10 columns)."""
+    return (rid, f"consolidated/I{n}", "line", "exact", "kettle/boil.go", n, n + 2, f"kettle/boil.go:{n}",
+            None, "head")
+
+
+def synthetic_rows(rid: str, findings: int, claims_per_finding: int = 5) -> dict[str, list[Any]]:
+    """The rows of one review with many findings and claims, as ingest would write them."""
+    return {"reviews": [review_row(rid, f"review {rid[:6]}")],
+            "agents": [(rid, "Claude", "Claude Opus 4.7", "high")],
+            "findings": [finding_row(rid, n) for n in range(findings)],
+            "claims": [claim_row(rid, n) for n in range(findings) for _ in range(claims_per_finding)]}
+
+
+def fill_store(db: Path, reviews: int, findings: int = 3) -> None:
+    """A store holding ``reviews`` synthetic reviews."""
+    from reviewvet.audit.store import Store
+
+    with Store(db) as store:
+        for n in range(reviews):
+            store.write_review(synthetic_rows(f"{n:032x}", findings), [])
+
+
+@contextmanager
+def ctrl_c_inside(function: str, *, at: str = "", where: dict[str, Any] | None = None,
+                  after: float = 0.0) -> Iterator[list[str]]:
+    """Press Ctrl-C (``_thread.interrupt_main``: SIGINT as the main thread sees it; DuckDB notices
+    it at once, where a signal sent by another thread may wait for the statement's end) the moment the main thread
+    is inside ``function`` (and, given ``at``, its innermost frame is there, on a line holding
+    ``at``: a call into DuckDB is caught while DuckDB runs it; given ``where``, with these local
+    values; given ``after``, still there that many seconds later). The list it yields names the
+    function once it was pressed."""
+    main = threading.main_thread().ident
+    pressed: list[str] = []
+    done = threading.Event()
+
+    def inside(frame: Any) -> bool:
+        if at:
+            line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+            return bool(frame.f_code.co_name == function and at in line
+                        and all(frame.f_locals.get(k) == v for k, v in (where or {}).items()))
+        while frame is not None and frame.f_code.co_name != function:
+            frame = frame.f_back
+        return frame is not None
+
+    def watch() -> None:
+        while not done.is_set():
+            frame = sys._current_frames().get(main or 0)
+            if frame is not None and inside(frame) and after:
+                time.sleep(after)
+                frame = sys._current_frames().get(main or 0)
+            if frame is not None and inside(frame):
+                pressed.append(function)
+                _thread.interrupt_main(signal.SIGINT)
+                return
+            time.sleep(0.0002)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield pressed
+    finally:
+        done.set()
+        watcher.join()
 
 
 def markdown_tables(text: str) -> dict[str, list[dict[str, str]]]:

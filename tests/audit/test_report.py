@@ -147,16 +147,18 @@ def test_sql_cannot_write(demo_store: Path, statement: str) -> None:
     before = counts(demo_store)
     code, out, err = cli("audit", "sql", statement, "--db", demo_store)
     assert code == 2
-    assert err.startswith("reviewvet: error: query failed:") and "read-only" in err
+    kind = {"DELETE": "a DELETE", "INSERT": "an INSERT", "DROP": "a DROP"}[statement.split()[0]]
+    assert err.startswith(f"reviewvet: error: query {statement!r} is {kind} statement; the store is read-only")
     assert out == "" and counts(demo_store) == before
 
 
-@pytest.mark.parametrize(("statement", "message"), [("SELEC 1", "Parser Error"),
-                                                    ("SELECT nope FROM reviews", '"nope" not found')])
-def test_bad_query_exits_2_with_a_clear_message(demo_store: Path, statement: str, message: str) -> None:
+@pytest.mark.parametrize(("statement", "start", "message"), [
+    ("SELEC 1", "reviewvet: error: query 'SELEC 1' is not valid SQL:", "Parser Error"),
+    ("SELECT nope FROM reviews", "reviewvet: error: query failed:", '"nope" not found')])
+def test_bad_query_exits_2_with_a_clear_message(demo_store: Path, statement: str, start: str, message: str) -> None:
     code, out, err = cli("audit", "sql", statement, "--db", demo_store)
     assert code == 2 and out == ""
-    assert err.startswith("reviewvet: error: query failed:") and message in err
+    assert err.startswith(start) and message in err
     assert "Traceback" not in err and len(err.splitlines()) == 1
 
 

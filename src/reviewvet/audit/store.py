@@ -5,15 +5,23 @@ Each review is written in one transaction: a crash or Ctrl-C mid-review leaves t
 as it was before that review. A review is identified by the hash of its text; ingesting
 the same text again changes nothing, and a changed report (same source, new text)
 replaces its old rows in the same transaction that writes the new ones.
+
+Every connection is locked down before any statement runs: no file outside the store
+(``enable_external_access``; the report's CSV/Parquet export alone asks for files), no
+extension installed or loaded, and the configuration locked so no query can change that.
+A store is checked before it is used: a DuckDB file (not another file), not cut short,
+and a reviewvet store — a DuckDB file of another program is never written into.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from reviewvet.errors import ReviewvetError
 
@@ -55,9 +63,30 @@ _MIGRATIONS = {
     ],
 }
 
+# DuckDB's file header and its two database headers come before the first block.
+_HEADER_BYTES = 3 * 4096
+# The only statements `audit sql` runs. DuckDB parses DESCRIBE, SHOW, SUMMARIZE, VALUES and
+# FROM-first queries as SELECT. PRAGMA is refused: some pragmas set options or write files
+# (profiling_output); its read-only forms are table functions: SELECT * FROM pragma_table_info('claims').
+_ALLOWED = "a single SELECT (WITH … SELECT, DESCRIBE, SHOW TABLES and SUMMARIZE are SELECTs too)"
+
+_KIND_NAMES = {"LOAD": "INSTALL or LOAD", "VARIABLE_SET": "SET VARIABLE", "COPY_DATABASE": "COPY FROM DATABASE"}
+
 
 class StoreError(ReviewvetError):
-    """The audit store cannot be opened or written."""
+    """The audit store cannot be opened, read or written."""
+
+
+class StoreRowsError(StoreError):
+    """One review's rows cannot be stored (a value out of range, the wrong shape); the store is
+    as it was before that review, and ingest goes on with the next one."""
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    truncated: bool  # more rows than max_rows were there
 
 
 def default_db_path() -> Path:
@@ -65,41 +94,117 @@ def default_db_path() -> Path:
     return Path(os.environ.get("REVIEWVET_DB") or Path(base) / "reviewvet" / "audit.duckdb")
 
 
+def _config(*, files: bool) -> dict[str, Any]:
+    """Locked down: no extension installed or loaded, no file but the store unless ``files``."""
+    config: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False,
+                              "allow_community_extensions": False}
+    if not files:
+        config["enable_external_access"] = False
+    config["lock_configuration"] = True
+    return config
+
+
 class Store:
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
-        import duckdb
+    """The audit store at ``path``. ``read_only`` for reports and queries; ``files`` lets
+    :meth:`export` write CSV and Parquet files (nothing else asks for a file)."""
 
+    def __init__(self, path: Path, *, read_only: bool = False, files: bool = False) -> None:
         self.path = path
-        if not read_only:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        elif not path.exists():
+        self._types: dict[str, list[str]] = {}
+        if read_only and not path.exists():
             raise StoreError(f"audit store {str(path)!r} does not exist; ingest reviews first")
-        try:
-            self.db = duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
-            message = str(exc)
-            if "lock" in message.lower():
-                raise StoreError(f"audit store {str(path)!r} is in use by another reviewvet process; "
-                                 "try again when it has finished") from exc
-            raise StoreError(f"audit store {str(path)!r} cannot be opened: {message.split(': ', 1)[-1]}") from exc
-        except duckdb.Error as exc:
-            raise StoreError(f"audit store {str(path)!r} cannot be opened: {exc}") from exc
+        if not read_only and path.exists():
+            self._open(read_only=True, files=False, empty_ok=True).close()  # looked at before any write
+        elif not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = self._open(read_only=read_only, files=files, empty_ok=not read_only)
         if not read_only:
-            self.migrate()
-        else:
-            self._check_version()
+            try:
+                self.migrate()
+            except BaseException:
+                self.db.close()
+                raise
 
-    def _check_version(self) -> None:
-        """A read-only store must be one this reviewvet understands."""
+    def _open(self, *, read_only: bool, files: bool, empty_ok: bool) -> Any:
+        """A connection to a DuckDB file that is whole and a reviewvet store (or empty, when
+        ``empty_ok``)."""
+        self.db = self._connect(read_only=read_only, files=files)
+        try:
+            self._check_intact()
+            self._check_is_store(empty_ok=empty_ok)
+        except BaseException:
+            self.db.close()
+            raise
+        return self.db
+
+    def _connect(self, *, read_only: bool, files: bool) -> Any:
         import duckdb
 
+        if self.path.exists() and not self.path.is_file():
+            raise StoreError(f"audit store {str(self.path)!r} is not a file")
         try:
-            have = self.version()
+            return duckdb.connect(str(self.path), read_only=read_only, config=_config(files=files))
         except duckdb.Error as exc:
-            raise StoreError(f"{str(self.path)!r} is not a reviewvet audit store (no schema_version table)") from exc
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if "lock" in message.lower():
+                raise StoreError(f"audit store {str(self.path)!r} is in use by another reviewvet process; "
+                                 "try again when it has finished") from exc
+            if "not a valid DuckDB database file" in message:
+                raise StoreError(f"audit store {str(self.path)!r} cannot be opened: it is not a DuckDB "
+                                 "database file") from exc
+            raise StoreError(f"audit store {str(self.path)!r} cannot be opened: "
+                             f"{message.split(': ', 1)[-1]}") from exc
+
+    def _check_intact(self) -> None:
+        """A file cut short still opens while its catalog survives; the blocks its header
+        counts must all be there, or the answers would be wrong or fail halfway."""
+        row = self._fetch("SELECT total_blocks, block_size FROM pragma_database_size() "
+                          "WHERE database_name = current_database()")
+        if not row:
+            return
+        need, have = _HEADER_BYTES + int(row[0][0]) * int(row[0][1]), self.path.stat().st_size
+        if have < need:
+            raise StoreError(f"audit store {str(self.path)!r} is truncated: {have} bytes, its header "
+                             f"counts {need}; restore it from a copy")
+
+    def _check_is_store(self, *, empty_ok: bool) -> None:
+        """A reviewvet store: ``schema_version`` and every table of its version, and no newer
+        version; or, when ``empty_ok``, a DuckDB file with nothing in it yet."""
+        names = {r[0] for r in self._fetch(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = current_database() "
+            "AND NOT internal")}
+        if not names and empty_ok:
+            return
+        if "schema_version" not in names:
+            found = ", ".join(repr(n) for n in sorted(names)[:5]) or "no tables"
+            raise StoreError(f"{str(self.path)!r} is not a reviewvet audit store (no schema_version table; "
+                             f"it has {found}); reviewvet will not write into it")
+        have = self.version()
         if have > SCHEMA_VERSION:
             raise StoreError(f"audit store {str(self.path)!r} has schema version {have}; this reviewvet knows "
                              f"{SCHEMA_VERSION}: upgrade reviewvet")
+        missing = [t for t in TABLES if t not in names] if have >= 1 else []
+        if missing:
+            raise StoreError(f"{str(self.path)!r} is not a reviewvet audit store: schema version {have} "
+                             f"but no table {', '.join(map(repr, missing))}")
+
+    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        import duckdb
+
+        try:
+            return list(self.db.execute(sql, list(params)).fetchall())
+        except duckdb.Error as exc:
+            raise self._damaged(exc) from exc
+        except RuntimeError as exc:
+            _reraise(exc)
+
+    def _damaged(self, exc: Exception) -> StoreError:
+        return StoreError(f"audit store {str(self.path)!r} cannot be read: {_first_line(exc)}")
+
+    def _failed(self, exc: Exception) -> StoreError:
+        """A query's error: the store's own fault (a damaged file) names the store."""
+        return self._damaged(exc) if _is_damage(exc) else StoreError(f"query failed: {_first_line(exc)}")
 
     def close(self) -> None:
         self.db.close()
@@ -113,67 +218,134 @@ class Store:
     # -- schema -------------------------------------------------------------------------------
 
     def migrate(self) -> None:
-        self.db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMP)")
-        current = self.db.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
-        have = int(current[0]) if current else 0
-        if have > SCHEMA_VERSION:
-            raise StoreError(f"audit store {str(self.path)!r} has schema version {have}; this reviewvet knows "
-                             f"{SCHEMA_VERSION}: upgrade reviewvet")
+        self._check_is_store(empty_ok=True)  # nothing is created in another program's database
+        have = self.version() if self._has_version_table() else 0
         for version in range(have + 1, SCHEMA_VERSION + 1):
             with self.transaction():
+                if version == 1:
+                    self.db.execute("CREATE TABLE IF NOT EXISTS schema_version "
+                                    "(version INTEGER, applied_at TIMESTAMP)")
                 for statement in _MIGRATIONS[version]:
                     self.db.execute(statement)
                 self.db.execute("INSERT INTO schema_version VALUES (?, now())", [version])
 
+    def _has_version_table(self) -> bool:
+        return bool(self._fetch("SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() "
+                                "AND table_name = 'schema_version'"))
+
     def version(self) -> int:
-        row = self.db.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
-        return int(row[0]) if row else 0
+        row = self._fetch("SELECT coalesce(max(version), 0) FROM schema_version")
+        return int(row[0][0]) if row else 0
 
     # -- writing ----------------------------------------------------------------------------------
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """One transaction; any exception (Ctrl-C included) rolls it back and is raised again.
+        Ctrl-C while DuckDB runs a statement reaches here as DuckDB's 'Query interrupted'
+        RuntimeError; it leaves as the KeyboardInterrupt it was."""
+        import duckdb
+
         self.db.execute("BEGIN TRANSACTION")
         try:
             yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
+        except BaseException as exc:
+            try:
+                self.db.execute("ROLLBACK")
+            except (duckdb.Error, RuntimeError):
+                pass  # an aborted transaction is discarded with the connection anyway
+            if isinstance(exc, RuntimeError):
+                _reraise(exc)
             raise
-        self.db.execute("COMMIT")
+        try:
+            self.db.execute("COMMIT")
+        except RuntimeError as exc:
+            _reraise(exc)
 
     def has_review(self, review_id: str) -> bool:
-        return self.db.execute("SELECT 1 FROM reviews WHERE review_id = ?", [review_id]).fetchone() is not None
+        return bool(self._fetch("SELECT 1 FROM reviews WHERE review_id = ?", [review_id]))
 
     def status_of(self, review_id: str) -> str | None:
-        row = self.db.execute("SELECT status FROM reviews WHERE review_id = ?", [review_id]).fetchone()
-        return str(row[0]) if row else None
+        row = self._fetch("SELECT status FROM reviews WHERE review_id = ?", [review_id])
+        return str(row[0][0]) if row else None
 
     def reviews_from(self, source: str) -> list[str]:
-        rows = self.db.execute("SELECT review_id FROM reviews WHERE source = ?", [source]).fetchall()
-        return [r[0] for r in rows]
+        return [r[0] for r in self._fetch("SELECT review_id FROM reviews WHERE source = ?", [source])]
 
     def write_review(self, rows: dict[str, list[Sequence[Any]]], replaces: list[str]) -> None:
-        """All rows of one review, replacing older versions of the same source, atomically."""
-        with self.transaction():
-            for old in replaces:
+        """All rows of one review, replacing older versions of the same source, atomically.
+        Each table's rows go in with one statement. StoreRowsError when the rows do not fit
+        (the store is as before); StoreError when the store cannot be written."""
+        import duckdb
+
+        try:
+            with self.transaction():
+                for old in replaces:
+                    for table in TABLES:
+                        self.db.execute(f"DELETE FROM {table} WHERE review_id = ?", [old])
                 for table in TABLES:
-                    self.db.execute(f"DELETE FROM {table} WHERE review_id = ?", [old])
-            for table in TABLES:
-                for row in rows.get(table, []):
-                    marks = ", ".join("?" * len(row))
-                    self.db.execute(f"INSERT INTO {table} VALUES ({marks})", list(row))
+                    if rows.get(table):
+                        self._insert(table, rows[table])
+        except (duckdb.DataError, duckdb.IntegrityError) as exc:
+            raise StoreRowsError(f"cannot be stored: {_first_line(exc)}") from exc
+        except duckdb.Error as exc:
+            raise StoreError(f"audit store {str(self.path)!r} cannot be written: {_first_line(exc)}") from exc
+
+    def _insert(self, table: str, rows: list[Sequence[Any]]) -> None:
+        """All rows of a table by one INSERT: a list parameter per column, unnested side by side
+        (row-by-row INSERTs cost a statement each: 60 000 rows took a minute)."""
+        types = self._column_types(table)
+        for row in rows:
+            if len(row) != len(types):
+                raise StoreRowsError(f"cannot be stored: a row of {table!r} has {len(row)} values, "
+                                     f"the table {len(types)} columns")
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        values = ", ".join(f"unnest(?::{t}[])" for t in types)
+        self.db.execute(f"INSERT INTO {table} SELECT {values}", columns)
+
+    def _column_types(self, table: str) -> list[str]:
+        if table not in self._types:
+            self._types[table] = [r[0] for r in self._fetch(
+                "SELECT data_type FROM duckdb_columns() WHERE database_name = current_database() "
+                "AND table_name = ? ORDER BY column_index", [table])]
+        return self._types[table]
 
     # -- reading ----------------------------------------------------------------------------------
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """One of reviewvet's own queries."""
         import duckdb
 
         try:
             cursor = self.db.execute(sql, list(params))
         except duckdb.Error as exc:
-            raise StoreError(f"query failed: {str(exc).splitlines()[0]}") from exc
+            raise self._failed(exc) from exc
+        except RuntimeError as exc:
+            _reraise(exc)
         columns = [d[0] for d in cursor.description] if cursor.description else []
         return columns, cursor.fetchall()
+
+    def user_query(self, sql: str, *, max_rows: int, timeout: float) -> QueryResult:
+        """A query the user wrote: exactly one SELECT, stopped after ``timeout`` seconds, at most
+        ``max_rows`` rows fetched. The store must be open read-only (it is, for `audit sql`)."""
+        import duckdb
+
+        statement = single_select(sql)
+        timer = threading.Timer(timeout, self.db.interrupt)
+        timer.start()
+        try:
+            cursor = self.db.execute(statement)
+            columns = [d[0] for d in cursor.description] if cursor.description else []
+            rows = cursor.fetchmany(max_rows + 1)
+        except duckdb.InterruptException as exc:
+            raise StoreError(f"query stopped after {timeout:g} s (--timeout)") from exc
+        except duckdb.Error as exc:
+            raise self._failed(exc) from exc
+        except RuntimeError as exc:
+            _reraise(exc)
+        finally:
+            timer.cancel()
+        return QueryResult(columns, rows[:max_rows], len(rows) > max_rows)
 
     def export(self, sql: str, target: Path, fmt: str) -> None:
         """Write a query's result as CSV or Parquet through DuckDB's COPY (written whole or not at all)."""
@@ -187,6 +359,54 @@ class Store:
             partial.unlink(missing_ok=True)
             raise StoreError(f"export to {str(target)!r} failed: {str(exc).splitlines()[0]}") from exc
         os.replace(partial, target)
+
+
+def single_select(sql: str) -> str:
+    """``sql`` when it is exactly one SELECT statement, as DuckDB's own parser sees it;
+    StoreError saying what it is otherwise."""
+    import duckdb
+
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise StoreError(f"query {_short(sql)!r} is not valid SQL: {_first_line(exc)}") from exc
+    if len(statements) != 1:
+        what = "is empty" if not statements else f"has {len(statements)} statements"
+        raise StoreError(f"query {_short(sql)!r} {what}; give {_ALLOWED}")
+    kind = statements[0].type
+    if kind != duckdb.StatementType.SELECT:
+        name = _KIND_NAMES.get(kind.name, kind.name.replace("_", " "))
+        hint = " (for pragma_table_info and the like: SELECT * FROM pragma_table_info('claims'))" if (
+            kind.name == "PRAGMA") else ""
+        article = "an" if name[0] in "AEIOU" else "a"
+        raise StoreError(f"query {_short(sql)!r} is {article} {name} statement; the store is read-only here: "
+                         f"give {_ALLOWED}{hint}")
+    return sql
+
+
+def _reraise(exc: RuntimeError) -> NoReturn:
+    """DuckDB turns Ctrl-C during a statement into RuntimeError('Query interrupted'): raise the
+    KeyboardInterrupt it was. Any other RuntimeError is raised as it is."""
+    if "interrupted" in str(exc).lower():
+        raise KeyboardInterrupt from exc
+    raise exc
+
+
+def _is_damage(exc: Exception) -> bool:
+    """DuckDB's errors about the file itself: a failed checksum (a bare duckdb.Error), I/O, internal."""
+    import duckdb
+
+    damage = (duckdb.IOException, duckdb.InternalException, duckdb.FatalException, duckdb.SerializationException)
+    return type(exc) is duckdb.Error or isinstance(exc, damage) or "corrupt" in str(exc).lower()
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
+
+
+def _short(sql: str, limit: int = 60) -> str:
+    flat = " ".join(sql.split())
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"
 
 
 def _quote(text: str) -> str:
