@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import sys
 from pathlib import Path
 
+from reviewvet.audit.workers import DEFAULT_BUDGET
 from reviewvet.errors import UsageError
 
 REPORT_GROUPS = ("agent", "model", "month", "round")
@@ -36,6 +38,9 @@ def add_audit_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
     ingest.add_argument("--map", dest="mapping", type=Path, default=None, metavar="FILE",
                         help="YAML or JSON: review file name -> {head: REV, base: REV}")
     ingest.add_argument("--jobs", type=int, default=1, help="reviews verified in parallel (default 1)")
+    ingest.add_argument("--review-budget", type=float, default=DEFAULT_BUDGET, metavar="SECONDS",
+                        help=f"time to read and verify one review (default {DEFAULT_BUDGET:g}); a review over it "
+                             "is stopped and listed as skipped, and the ingest goes on")
     ingest.add_argument("--cache-dir", type=Path, default=None, help="folder of the parse cache")
     ingest.add_argument("--context", type=Path, default=None, metavar="FILE",
                         help="the repository's conventions (default: .reviewvet.yaml at each head)")
@@ -83,14 +88,17 @@ def run_ingest(args: argparse.Namespace) -> int:
         raise UsageError("give review files or folders, or --git-branch BRANCH")
     if args.git_branch and args.repo is None:
         raise UsageError("--git-branch needs --repo")
-    if args.jobs < 1:
-        raise UsageError(f"--jobs {args.jobs!r} must be at least 1")
+    most = 4 * (os.cpu_count() or 1)
+    if not 1 <= args.jobs <= most:
+        raise UsageError(f"--jobs {args.jobs!r} must be between 1 and {most} (four per CPU)")
+    if not 0 < args.review_budget < float("inf"):
+        raise UsageError(f"--review-budget {args.review_budget!r} must be a positive number of seconds")
     items, skipped = ing.from_paths(args.paths) if args.paths else ([], [])
     if args.git_branch:
         more, more_skipped = ing.from_branch(args.repo, args.git_branch)
         items, skipped = items + more, skipped + more_skipped
     options = ing.Options(args.repo, args.base, ing.load_mapping(args.mapping), args.jobs, args.cache_dir,
-                          args.context, tuple(args.rules))
+                          args.context, tuple(args.rules), args.review_budget)
     console = Console(file=sys.stderr)
     with Store(_db(args)) as store:
         summary = _with_progress(console, lambda progress: ing.ingest(store, items, options, progress))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -245,3 +246,104 @@ def test_a_changed_report_named_by_another_spelling_of_its_path_still_replaces(
     code, out, _ = cli("audit", "ingest", review, "--repo", repo.path, "--db", db)
     assert "1 replaced" in out
     assert query(db, "SELECT title FROM reviews") == [("Deep Review: amended",)]
+
+
+# -- one bad review is skipped, the rest are stored ------------------------------------------------
+
+
+def test_a_line_number_past_two_billion_is_stored_without_the_number_and_the_batch_goes_on(
+        tmp_path: Path, kettle: Any) -> None:
+    repo, head = kettle
+    folder = tmp_path / "reviews"
+    claims = {"reviewvet_claims": 1, "head": head, "findings": [
+        {"id": "I1", "title": "the loop overshoots", "severity": "important",
+         "locations": [{"path": "kettle/boil.go", "start": 3_000_000_000, "end": 3_000_000_002}],
+         "quotes": [{"text": "k.Heat(5)", "language": "go"}]}]}
+    write(folder, "a-huge-line.json", json.dumps(claims))
+    write(folder, "b-fine.md", kettle_review(head, title="fine"))
+    db = tmp_path / "audit.duckdb"
+    code, out, err = cli("audit", "ingest", folder, "--repo", repo.path, "--db", db)
+    assert code == 0, err
+    assert out.startswith("2 files: 2 added"), out
+    assert query(db, "SELECT kind, status, start_line, end_line FROM claims "
+                     "WHERE detail = 'kettle/boil.go:3000000000-3000000002'") == [("line", "wrong", None, None)]
+    assert query(db, "SELECT count(*) FROM findings") == [(3,)]
+
+
+def test_rows_that_do_not_fit_skip_their_review_with_the_reason_and_the_store_is_unchanged(
+        tmp_path: Path) -> None:
+    from .helpers import finding_row, review_row
+
+    db = tmp_path / "audit.duckdb"
+    item = ing.Item(str(tmp_path / "r.md"), "r.md", "text")
+    rows = {"reviews": [review_row("c" * 32, "bad")], "findings": [finding_row("c" * 32, 1, line=2**40)]}
+    with Store(db) as store:
+        outcome = ing._store(store, item, [], ("unverified", "no --repo given", rows, 1))
+        good = ing._store(store, item, [], ("unverified", "no --repo given", {"reviews": [review_row("d" * 32, "ok")]},
+                                            0))
+    assert (outcome.status, good.status) == ("skipped", "unverified")
+    assert outcome.reason.startswith("cannot be stored: Conversion Error") and "INT32" in outcome.reason
+    assert query(db, "SELECT review_id FROM reviews") == [("d" * 32,)]
+    assert query(db, "SELECT count(*) FROM findings") == [(0,)]
+
+
+# -- the per-review time budget --------------------------------------------------------------------
+
+
+def test_reviews_over_the_budget_are_skipped_and_the_ingest_ends(tmp_path: Path, kettle: Any) -> None:
+    repo, head = kettle
+    folder = tmp_path / "reviews"
+    write(folder, "pr-7.md", kettle_review(head))
+    write(folder, "pr-7b.md", kettle_review(head, title="second"))
+    db = tmp_path / "audit.duckdb"
+    code, out, err = cli("audit", "ingest", folder, "--repo", repo.path, "--review-budget", "0.001", "--db", db)
+    assert code == 0, err
+    assert out.startswith("2 files: 0 added, 0 replaced, 0 unverified, 0 unchanged, 2 skipped"), out
+    for name in ("pr-7.md", "pr-7b.md"):
+        assert f"skipped: {folder / name}: over budget: not done in 0.001 s (--review-budget)" in out
+    assert counts(db)["reviews"] == 0
+    # Nothing of the stopped work is left behind: a second ingest with the default budget stores both.
+    code, out, err = cli("audit", "ingest", folder, "--repo", repo.path, "--db", db)
+    assert (code, out.startswith("2 files: 2 added")) == (0, True), out + err
+
+
+@pytest.mark.parametrize("budget", ["0", "-1", "inf", "nan"])
+def test_a_budget_that_is_not_a_positive_number_is_a_usage_error(tmp_path: Path, budget: str) -> None:
+    review = write(tmp_path, "pr-8.md", EMPTY_REVIEW)
+    code, out, err = cli("audit", "ingest", review, "--review-budget", budget, "--db", tmp_path / "a.duckdb")
+    assert (code, out) == (2, "")
+    assert err.startswith(f"reviewvet: error: --review-budget {float(budget)!r} must be")
+    assert not (tmp_path / "a.duckdb").exists()
+
+
+# -- reviews on a git branch get the checks files get ------------------------------------------------
+
+
+def test_git_branch_reviews_get_the_size_and_binary_checks_of_files(tmp_path: Path, kettle: Any) -> None:
+    from reviewvet.ingest.parse import MAX_REVIEW_BYTES
+
+    repo, head = kettle
+    huge = "# Deep Review: huge\n" + "x" * MAX_REVIEW_BYTES
+    repo.branch("reports", "main")
+    repo.checkout("reports")
+    repo.commit("reports", {"reviews/pr-7.md": kettle_review(head), "reviews/huge.md": huge,
+                            "reviews/binary.md": "# Deep Review\x00\x01\x02\n"}, date="2026-02-11T09:00:00+00:00")
+    repo.checkout("main")
+    db = tmp_path / "audit.duckdb"
+    code, out, err = cli("audit", "ingest", "--git-branch", "reports", "--repo", repo.path, "--db", db)
+    assert code == 0, err
+    assert out.startswith("5 files: 1 added"), out  # and the repository's README.md and boil.go
+    size = len(huge.encode())
+    assert (f"skipped: reports:reviews/huge.md: review 'reports:reviews/huge.md' is {size} bytes; "
+            f"the limit is {MAX_REVIEW_BYTES}") in out
+    assert "skipped: reports:reviews/binary.md: review 'reports:reviews/binary.md' is a binary file" in out
+    assert query(db, "SELECT source FROM reviews") == [("reports:reviews/pr-7.md",)]
+
+
+@pytest.mark.parametrize("jobs", ["0", "100000"])
+def test_jobs_are_bounded(tmp_path: Path, jobs: str) -> None:
+    review = write(tmp_path, "pr-8.md", EMPTY_REVIEW)
+    code, out, err = cli("audit", "ingest", review, "--jobs", jobs, "--db", tmp_path / "a.duckdb")
+    assert (code, out) == (2, "")
+    assert err.startswith(f"reviewvet: error: --jobs {jobs} must be between 1 and ")
+    assert not (tmp_path / "a.duckdb").exists()

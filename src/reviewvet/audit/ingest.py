@@ -1,22 +1,26 @@
 """Ingest many reviews into the audit store: find them, verify each at its head, write it.
 
-Verification runs in worker processes (``jobs``); every write happens here, one review per
-transaction. A review whose text is already stored is skipped; a changed report from the
-same source replaces its old rows.
+Verification runs in worker processes (``jobs``), each review within a time budget: a review
+over it is stopped and skipped, and the batch goes on. Every write happens here, one review
+per transaction; a review whose rows do not fit the store is skipped with the reason. A review
+whose text is already stored is left alone; a changed report from the same source replaces
+its old rows.
 """
 
 from __future__ import annotations
 
 import json
 import posixpath
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Generator
+from contextlib import closing
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from reviewvet.audit.rows import Rows, review_id, review_rows
-from reviewvet.audit.store import Store
+from reviewvet.audit.store import Store, StoreRowsError
+from reviewvet.audit.workers import DEFAULT_BUDGET, Stopped
 from reviewvet.errors import ReviewvetError, UsageError
 
 REVIEW_SUFFIXES = (".md", ".markdown", ".txt", ".json")
@@ -54,6 +58,10 @@ class Options:
     cache_dir: Path | None = None
     context: Path | None = None
     rule_dirs: tuple[Path, ...] = ()
+    budget: float = DEFAULT_BUDGET  # seconds to read and verify one review
+
+
+Result = tuple[str, str, Rows, int]  # status, reason, rows, findings: verify_item's answer
 
 
 # -- finding the reviews ------------------------------------------------------------------------
@@ -84,24 +92,36 @@ def from_paths(paths: list[Path]) -> tuple[list[Item], list[Outcome]]:
 def from_branch(repo: Path, branch: str) -> tuple[list[Item], list[Outcome]]:
     """Reviews committed on a branch of the repository, read from git objects (no checkout)."""
     from reviewvet.git import Git
+    from reviewvet.ingest.parse import MAX_REVIEW_BYTES, review_text
 
     git = Git(repo)
     sha = git.resolve(branch, what="--git-branch")
     tree = git.tree(sha)
-    wanted = [e for e in tree.values() if e.path.lower().endswith(REVIEW_SUFFIXES) and not e.is_symlink]
-    blobs = git.read_blobs([e.oid for e in wanted])
     items, skipped = [], []
-    for entry in sorted(wanted, key=lambda e: e.path):
-        data = blobs.get(entry.oid, b"")
+    wanted = []
+    for entry in sorted(tree.values(), key=lambda e: e.path):
+        source = f"{branch}:{entry.path}"
+        if not entry.path.lower().endswith(REVIEW_SUFFIXES):
+            skipped.append(Outcome(source, "skipped", "not a review file"))
+        elif entry.is_symlink or entry.is_submodule:
+            skipped.append(Outcome(source, "skipped", "a symbolic link" if entry.is_symlink else "a submodule"))
+        else:
+            wanted.append(entry)
+    # Blobs over the size limit are never read; the check itself is the one every review goes through.
+    blobs = git.read_blobs([e.oid for e in wanted if e.size <= MAX_REVIEW_BYTES])
+    for entry in wanted:
+        source = f"{branch}:{entry.path}"
         try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            skipped.append(Outcome(f"{branch}:{entry.path}", "skipped", "not UTF-8"))
+            text = review_text(source, entry.size, partial(_blob, blobs, entry.oid))
+        except ReviewvetError as exc:
+            skipped.append(Outcome(source, "skipped", str(exc)))
             continue
-        items.append(Item(f"{branch}:{entry.path}", posixpath.basename(entry.path), text))
-    skipped += [Outcome(f"{branch}:{p}", "skipped", "not a review file") for p in sorted(tree)
-                if not p.lower().endswith(REVIEW_SUFFIXES)]
+        items.append(Item(source, posixpath.basename(entry.path), text))
     return items, skipped
+
+
+def _blob(blobs: dict[str, bytes], oid: str) -> bytes:
+    return blobs.get(oid, b"")
 
 
 def load_mapping(path: Path | None) -> dict[str, dict[str, str]]:
@@ -199,9 +219,9 @@ def _verify(review: Any, head: str, base: str | None, options: Options) -> Any:
                                                       context=options.context, rule_dirs=options.rule_dirs))
 
 
-def _worker(args: tuple[Item, Options]) -> tuple[str, tuple[str, str, Rows, int]]:
+def _work(args: tuple[Item, Options]) -> Result:
     item, options = args
-    return item.source, verify_item(item, options)
+    return verify_item(item, options)
 
 
 # -- the ingest loop --------------------------------------------------------------------------------
@@ -225,28 +245,31 @@ def ingest(store: Store, items: list[Item], options: Options,
             # A stored unverified review that --map now gives a head for is verified again.
             replaces = [old for old in store.reviews_from(item.source) if old != rid]
             todo.append((item, replaces + ([rid] if store.has_review(rid) else [])))
-    done = 0
-    for (item, replaces), (status, reason, rows, findings) in zip(todo, _run(todo, options), strict=True):
-        done += 1
-        if progress is not None:
-            progress(done, len(todo), item.source)
-        if status == "skipped":
-            summary.outcomes.append(Outcome(item.source, "skipped", reason))
-            continue
-        store.write_review(rows, replaces)
-        outcome = "replaced" if replaces else ("added" if status == "verified" else "unverified")
-        summary.outcomes.append(Outcome(item.source, outcome, reason, findings))
+    with closing(_run(todo, options)) as results:  # Ctrl-C while writing stops the workers too
+        for done, ((item, replaces), result) in enumerate(zip(todo, results, strict=True), 1):
+            if progress is not None:
+                progress(done, len(todo), item.source)
+            summary.outcomes.append(_store(store, item, replaces, result))
     return summary
 
 
-def _run(todo: list[tuple[Item, list[str]]], options: Options) -> Iterator[tuple[str, str, Rows, int]]:
-    if options.jobs <= 1 or len(todo) < 2:
-        for item, _ in todo:
-            yield verify_item(item, options)
-        return
-    import multiprocessing
+def _store(store: Store, item: Item, replaces: list[str], result: Result | Stopped) -> Outcome:
+    """Write one verified review; its outcome, skipped with the reason when it cannot be."""
+    if isinstance(result, Stopped):
+        return Outcome(item.source, "skipped", result.reason)
+    status, reason, rows, findings = result
+    if status == "skipped":
+        return Outcome(item.source, "skipped", reason)
+    try:
+        store.write_review(rows, replaces)
+    except StoreRowsError as exc:
+        return Outcome(item.source, "skipped", str(exc))
+    outcome = "replaced" if replaces else ("added" if status == "verified" else "unverified")
+    return Outcome(item.source, outcome, reason, findings)
 
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    with ProcessPoolExecutor(max_workers=options.jobs, mp_context=context) as pool:
-        for _, result in pool.map(_worker, [(item, options) for item, _ in todo]):
-            yield result
+
+def _run(todo: list[tuple[Item, list[str]]], options: Options) -> Generator[Result | Stopped, None, None]:
+    """Each review verified in a worker process, within the budget, in order."""
+    from reviewvet.audit import workers
+
+    return workers.run(_work, [(item, options) for item, _ in todo], jobs=options.jobs, budget=options.budget)

@@ -25,7 +25,7 @@ def review_rows(rid: str, source: str, review: Review, status: str, reason: str,
     date = _date(review)
     revisions = verification.revisions if verification else None
     rows: Rows = {
-        "reviews": [(rid, source, review.title, review.repository, review.pr_number, review.pr_title,
+        "reviews": [(rid, source, review.title, review.repository, _int32(review.pr_number), review.pr_title,
                      review.round, date, date[:7] if date else None, review.format,
                      review.head_sha or (review.commits[-1].sha if review.commits else None),
                      revisions.head if revisions else None, revisions.merge_base if revisions else None,
@@ -53,11 +53,11 @@ def review_rows(rid: str, source: str, review: Review, status: str, reason: str,
             bool(d and d.false_positive), d.merged_into if d else None, group["group"],
             sorted(set(group["agents"]) - own), bool(group["unique"]), v.status, list(v.flags),
             v.provenance.status if v.provenance else None, v.provenance.agreement if v.provenance else None,
-            f.line, v.verdict.grade if v.verdict else None, v.verdict.evidence if v.verdict else None))
+            _int32(f.line), v.verdict.grade if v.verdict else None, v.verdict.evidence if v.verdict else None))
         rows["claims"] += [(rid, f.key, "quote", q.status, q.span.path if q.span else None,
-                            q.span.start if q.span else None, q.span.end if q.span else None, q.role,
+                            _int32(q.span.start) if q.span else None, _int32(q.span.end) if q.span else None, q.role,
                             q.grade or None, q.evidence or None) for q in v.quotes]
-        rows["claims"] += [(rid, f.key, "line", c.status, c.path, c.reference.start, c.reference.end,
+        rows["claims"] += [(rid, f.key, "line", c.status, c.path, _int32(c.reference.start), _int32(c.reference.end),
                             c.reference.written, None, verification.revisions.head_evidence) for c in v.lines]
         rows["claims"] += [(rid, f.key, "symbol", s.status, None, None, None, s.identifier, s.grade or None,
                             s.evidence or None) for s in v.symbols]
@@ -80,8 +80,15 @@ def agent_finding_rows(rid: str, review: Review, models: dict[str, str]) -> list
 
 def _finding_row(rid: str, f: Finding, models: dict[str, str]) -> tuple[Any, ...]:
     return (rid, f.key, f.origin, f.id, f.section, f.title, list(f.agents), _model(f, models), f.severity,
-            f.label, f.severity, f.label, False, None, f.key, [], False, "unverified", [], None, None, f.line,
+            f.label, f.severity, f.label, False, None, f.key, [], False, "unverified", [], None, None, _int32(f.line),
             None, None)
+
+
+def _int32(value: int | None) -> int | None:
+    """A number for an INTEGER column, or NULL when it cannot be one. No file has two billion
+    lines and no pull request that number: such a claim is kept (its status says it is wrong,
+    its written form stays in ``detail``), only the impossible number is not."""
+    return value if value is not None and -(2**31) <= value < 2**31 else None
 
 
 def _model(f: Finding, models: dict[str, str]) -> str | None:

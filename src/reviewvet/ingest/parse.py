@@ -9,6 +9,7 @@ one raw review per agent in the appendix, and hands each finding section to
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -38,18 +39,34 @@ def read_review_file(path: Path) -> str:
         raise ReviewInputError(f"cannot read review {str(path)!r}: {exc.strerror}") from exc
     if path.is_dir():
         raise ReviewInputError(f"review {str(path)!r} is a directory, not a file")
+    return review_text(str(path), size, lambda: _read_at_most(path, MAX_REVIEW_BYTES + 1))
+
+
+def review_text(name: str, size: int, read: Callable[[], bytes]) -> str:
+    """The one check of a review's bytes, whatever they come from (a file, a git blob): the size
+    limit before ``read`` is called, then binary, UTF-8 and empty; ReviewInputError naming ``name``."""
     if size > MAX_REVIEW_BYTES:
-        raise ReviewInputError(f"review {str(path)!r} is {size} bytes; the limit is {MAX_REVIEW_BYTES}")
-    data = path.read_bytes()
+        raise ReviewInputError(f"review {name!r} is {size} bytes; the limit is {MAX_REVIEW_BYTES}")
+    data = read()
+    if len(data) > MAX_REVIEW_BYTES:
+        raise ReviewInputError(f"review {name!r} is over {MAX_REVIEW_BYTES} bytes, the limit")
     if b"\x00" in data[:8192]:
-        raise ReviewInputError(f"review {str(path)!r} is a binary file, not a Markdown review")
+        raise ReviewInputError(f"review {name!r} is a binary file, not a Markdown review")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ReviewInputError(f"review {str(path)!r} is not UTF-8 (byte {exc.start}: {data[exc.start]:#04x})") from exc
+        raise ReviewInputError(f"review {name!r} is not UTF-8 (byte {exc.start}: {data[exc.start]:#04x})") from exc
     if not text.strip():
-        raise ReviewInputError(f"review {str(path)!r} is empty")
+        raise ReviewInputError(f"review {name!r} is empty")
     return text
+
+
+def _read_at_most(path: Path, limit: int) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(limit)
+    except OSError as exc:
+        raise ReviewInputError(f"cannot read review {str(path)!r}: {exc.strerror}") from exc
 
 
 def parse_review(text: str, source: str = "<review>") -> Review:
@@ -58,7 +75,7 @@ def parse_review(text: str, source: str = "<review>") -> Review:
     head = hdr.read_header(text.splitlines())
     blocks = markdown_blocks(text) if fmt == "markdown" else flat_blocks(text)
     reviewers = hdr.parse_reviewers(head.get("reviewers"))
-    known = tuple(dict.fromkeys([r.name for r in reviewers] + [r.family for r in reviewers]))
+    known = tuple(dict.fromkeys([r.name for r in reviewers] + [r.family for r in reviewers]))[:MAX_KNOWN_AGENTS]
     walker = _Walker(markdown=fmt == "markdown", known_agents=known, repository=head.get("repo"))
     walker.walk(blocks)
     findings, agent_reviews = _keyed(walker.consolidated, walker.agent_reviews(), walker.warnings)
