@@ -50,7 +50,9 @@ def detect_format(text: str) -> str:
 def markdown_blocks(text: str) -> list[Block]:
     from markdown_it import MarkdownIt
 
-    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    # Blocks keep their inline source (``content``), so inline parsing is skipped: it is never used,
+    # and markdown-it's link-label scan is quadratic on a long run of ``[``.
+    tokens = MarkdownIt("commonmark").enable("table").disable("inline").parse(text)
     blocks: list[Block] = []
     item_number: list[str] = []
     i = 0

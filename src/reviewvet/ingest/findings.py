@@ -20,7 +20,7 @@ from reviewvet.ingest.vocabulary import (
 )
 
 _ID_START = re.compile(r"^\s*(?:\*\*)?(?P<id>[CIS]\d{1,5}|\d{1,4})[.):]\s*(?:\*\*)?\s*(?=\S)")
-_TAG_ONLY = re.compile(r"^\s*[*_]?\s*\((?:critical|important|suggestion)\b.*\)\s*[*_]?\s*\.?$", re.I | re.S)
+_TAG_ONLY = re.compile(r"^\s*+[*_]?\s*+\((?:critical|important|suggestion)\b.*\)\s*+[*_]?\s*+\.?$", re.I | re.S)
 _FIX_LEAD = re.compile(
     r"^\s*(?:\*\*)?(?:suggested |proposed |recommended )?(?:fix|fixes|fix options|drop-in change)\b", re.I
 )

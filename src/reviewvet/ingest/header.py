@@ -10,7 +10,7 @@ from reviewvet.ingest.vocabulary import agent_family, is_known_heading
 
 _KEYS = ("wall-clock time", "reviewers", "verdict", "commits", "branch", "author", "round", "repo",
          "date", "head", "pr")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\[\]]*)\]\([^()]*\)")  # no nesting: each scan stops at the next bracket
 
 
 @dataclass
@@ -91,19 +91,19 @@ def parse_commits(value: str | None, extra: list[str]) -> tuple[Commit, ...]:
 def parse_reviewers(value: str | None) -> tuple[Reviewer, ...]:
     if not value:
         return ()
-    parts, depth, current = [], 0, ""
-    for char in value:
-        depth += (char == "(") - (char == ")")
-        if char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    parts.append(current)
+    parts, depth, start = [], 0, 0
+    for at, char in enumerate(value):  # commas outside parentheses separate reviewers
+        if char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "," and depth == 0:
+            parts.append(value[start:at])
+            start = at + 1
+    parts.append(value[start:])
     reviewers = []
     for part in (p.strip() for p in parts if p.strip()):
         effort = re.search(r"\(effort:\s*([^)]+)\)", part)
-        name = re.sub(r"\s*\(.*\)\s*$", "", part).strip()
+        # "Name (effort: high)": the name is what comes before the parenthesis that runs to the end.
+        name = part[: part.find("(")].strip() if part.endswith(")") and "(" in part else part
         reviewers.append(Reviewer(name, agent_family(name), effort.group(1).strip() if effort else None))
     return tuple(reviewers)
 

@@ -28,7 +28,11 @@ from reviewvet.ingest.vocabulary import (
 
 MAX_REVIEW_BYTES = 16 * 1024 * 1024
 _FINDING_CATEGORIES = ("critical", "important", "suggestion", "design", "testing", "documentation")
-_AGENT_HEADING = re.compile(r"^\[?(?P<name>[^\]\u2014\u2013]+?)\]?\s*(?:[\u2014\u2013-]+\s*(?:pass|round)\b.*)?$", re.I)
+# An agent heading is a name, bracketed or not, maybe followed by "— Pass 1" / "- round 2". Each
+# pattern starts only where a run of its first characters starts, so none is quadratic on long runs.
+_PASS_SUFFIX = re.compile(r"(?<![\u2014\u2013-])[\u2014\u2013-]++\s*+(?:pass|round)\b", re.I)
+_PARENTHESISED = re.compile(r"(?<!\s)\s*+\([^()]*\)")
+MAX_KNOWN_AGENTS = 32  # reviewer names from the header tried at the end of each title
 
 
 def read_review_file(path: Path) -> str:
@@ -299,12 +303,15 @@ class _Walker:
                                           f"its findings are attributed to {review.agent!r}"))
 
     def _agent_heading(self, text: str) -> str | None:
-        match = _AGENT_HEADING.match(re.sub(r"\s*\([^()]*\)", "", text.strip()))
-        if not match:
+        name = _PARENTHESISED.sub("", text.strip())
+        if suffix := _PASS_SUFFIX.search(name):
+            name = name[: suffix.start()]
+        name = name.strip()
+        name = name[1:] if name.startswith("[") else name
+        name = (name[:-1] if name.endswith("]") else name).strip()
+        if not name or any(c in name for c in "]\u2014\u2013"):
             return None
-        name = match["name"].strip()
-        found = AGENT_NAME.fullmatch(name)
-        return agent_family(name) if found else None
+        return agent_family(name) if AGENT_NAME.fullmatch(name) else None
 
     def _close(self) -> None:
         if self.section is None:

@@ -12,6 +12,7 @@ identifier, the first of: not-a-symbol, missing, external, asserted, proposed.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 
@@ -23,7 +24,10 @@ _ID = "\u27e8id\u27e9"  # what another mention looks like in a clause's text
 # -- clauses ---------------------------------------------------------------------------------
 
 _ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|cf)\.", re.I)
-_BOUNDARY = re.compile(r"[.!?](?=\s|$)|[;:](?=\s|$)|\n\s*\n|\s[\u2014\u2013]\s|\s--\s|^\s*[-*]\s", re.M)
+_BOUNDARY = re.compile(r"[.!?](?=\s|$)|[;:](?=\s|$)|\n[^\S\n]*+\n|\s[\u2014\u2013]\s|\s--\s|^[^\S\n]*+[-*]\s", re.M)
+# The words around a mention that decide its role are near it: each side is read up to this far, so
+# the patterns below cost a bounded time per mention however long the clause.
+WINDOW = 300
 
 
 def _clauses(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -36,10 +40,12 @@ def _clauses(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _with_placeholders(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
-    """text[start:end] with every code span inside it written as one placeholder word."""
+    """text[start:end] with every code span inside it written as one placeholder word (spans in order)."""
     out, at = [], start
-    for s, e in spans:
-        if s >= start and e <= end:
+    for s, e in spans[bisect.bisect_left(spans, (start, start)):]:
+        if s >= end:
+            break
+        if e <= end:
             out += [text[at:s], _ID]
             at = e
     out.append(text[at:end])
@@ -48,24 +54,24 @@ def _with_placeholders(text: str, start: int, end: int, spans: list[tuple[int, i
 
 # -- contexts -------------------------------------------------------------------------------
 
-_DET = r"(?:\s+(?:a|an|any|the|its|their|such|one|corresponding|matching|equivalent|separate|single|deferred))*"
+_DET = r"(?:\s++(?:a|an|any|the|its|their|such|one|corresponding|matching|equivalent|separate|single|deferred)\b)*+"
 _MISSING_BEFORE = re.compile(
     r"(?:\bno|\bwithout|\black(?:s|ing)?|\bmissing|\babsen(?:ce|t)\s+of|\bnothing\s+calls|"
     r"\bnever\s+(?:calls?|uses?|invokes?|sets?|checks?|defines?|registers?|closes?|implements?|reaches)|"
     r"\b(?:does|do|did|is|are)\s*(?:not|n['\u2019]t)\s+(?:call(?:ing|ed)?|use[sd]?|invoke[sd]?|have|define[sd]?|"
     r"set|check(?:ed)?|implement(?:ed)?|register(?:ed)?|expose[sd]?|contain|include[sd]?))"
-    + _DET + r"\s*$",
+    + _DET + r"\s*+$",
     re.I,
 )
 _MISSING_AFTER = re.compile(
-    rf"^\s*(?:\(\))?(?:\s*(?:,|and|or)\s*{_ID})*\s*(?:"
+    rf"^\s*+(?:\(\))?(?:\s*+(?:,|and|or)\s*+{_ID})*+\s*+(?:"
     r"(?:is|are|was|were)\s+(?:missing|absent|undefined|nowhere|not\s+(?:defined|declared|present|implemented))"
     r"(?!\s+(?:a|an|the|any|its|their|some)\b)|"
     r"(?:does|do)\s*(?:not|n['\u2019]t)\s+exist|(?:isn['\u2019]t|aren['\u2019]t)\s+(?:defined|declared))",
     re.I,
 )
 _PROJECTS = r"(?:moby|docker|kubernetes|k8s|containerd|lima|podman|cri-o|golang|go|rust|python|node)"
-_MODULE = r"(?:[a-z0-9-]+\.)+(?:io|com|org|net|dev|in|sh|cloud)/[\w./-]*\w"
+_MODULE = r"(?<![a-z0-9.-])(?:[a-z0-9-]++\.)++(?:io|com|org|net|dev|in|sh|cloud)/[\w./-]*\w"
 _EXTERNAL_BEFORE = re.compile(
     rf"(?:\b{_PROJECTS}['\u2019]s|\b{_MODULE}['\u2019]s|\bupstream|\bin\s+{_MODULE},?|\bfrom\s+{_MODULE},?)"
     r"(?:\s+(?:own|new|old|package|module|helper|function|method|type))?\s*$",
@@ -74,7 +80,7 @@ _EXTERNAL_BEFORE = re.compile(
 # Moby's `X`: a capitalised one-word possessive (not a CamelCase type name such as HostWatcher's).
 _PROPER_POSSESSIVE = re.compile(r"(?<![\w.])[A-Z][a-z0-9-]+['\u2019]s(?:\s+(?:own|new|old|package|helper))?\s*$")
 _EXTERNAL_AFTER = re.compile(
-    rf"^\s*(?:\(\))?\s*[(,]?\s*(?:(?:in|from|of)\s+(?:the\s+)?(?:upstream\b|{_PROJECTS}\b|{_MODULE}|"
+    rf"^\s*+(?:\(\))?\s*+[(,]?\s*+(?:(?:in|from|of)\s+(?:the\s+)?(?:upstream\b|{_PROJECTS}\b|{_MODULE}|"
     r"[\w-]+\s+(?:library|project|repo(?:sitory)?|upstream)\b)|upstream\b)",
     re.I,
 )
@@ -84,7 +90,8 @@ _RECOMMEND_VERB = (r"(?:use|add|call|invoke|introduce|adopt|prefer|consider|defi
                    r"wrap\s+(?:it|this|them|that)\s+(?:in|with))")
 _LEADERS = (r"(?:^\W*|[(\[]\s*|\b(?:should|must|needs?\s+to|ought\s+to|better\s+to|has\s+to|have\s+to|instead|"
             r"simply|just|please|then|either|or|and|to(?=\s+(?:use|add|introduce|call)\b)))")
-_ARTICLES = r"(?:\s+(?:a|an|the|its|another|some|something\s+like|e\.g\.|like|a\s+new|new))*\s*$"
+# Each article a whole word, the run taken whole: "a new" is "a" then "new", never two ways (exponential).
+_ARTICLES = r"(?:\s++(?:(?:a|an|the|its|another|some|something\s+like|like|new)\b|e\.g\.))*+\s*+$"
 _PROPOSED_BEFORE = re.compile(
     # strong: "should return `X`", "Use `X`"; weak: "could use `X`" (but "could return `X`" describes code)
     rf"{_LEADERS}\s*(?:also\s+|just\s+|simply\s+|instead\s+|rather\s+)?(?:{_RECOMMEND_VERB}|return|be|become){_ARTICLES}|"
@@ -180,7 +187,7 @@ def _drop_home(text: str, home: str | None) -> str:
     """The repository's own module path (github.com/owner/name/...) is not another project."""
     if not home:
         return text
-    return re.sub(rf"\b[\w.-]+/{re.escape(home)}(?:/[\w./-]*)?", "(this module)", text, flags=re.I)
+    return re.sub(rf"(?<![\w.-])[\w.-]+/{re.escape(home)}(?:/[\w./-]*)?", "(this module)", text, flags=re.I)
 
 
 # -- a finding ---------------------------------------------------------------------------------
@@ -193,11 +200,16 @@ def mention_roles(
     mentions = identifier_spans(text, markdown=markdown)
     spans = code_spans(text, markdown=markdown)
     out: list[tuple[str, str]] = []
+    at = 0  # mentions and clauses are both in text order
     for start, end in _clauses(text, spans):
         previous = None
-        for name, s, e in (m for m in mentions if start <= m[1] < end):
-            before = _drop_home(_with_placeholders(text, start, s, spans), home)
-            after = _drop_home(_with_placeholders(text, e, end, spans), home)
+        while at < len(mentions) and mentions[at][1] < start:
+            at += 1
+        while at < len(mentions) and mentions[at][1] < end:
+            name, s, e = mentions[at]
+            at += 1
+            before = _drop_home(_with_placeholders(text, max(start, s - WINDOW), s, spans), home)
+            after = _drop_home(_with_placeholders(text, e, min(end, e + WINDOW), spans), home)
             if not_a_symbol(name, before, after):
                 role = "not-a-symbol"
             else:

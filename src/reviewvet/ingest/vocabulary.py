@@ -67,7 +67,8 @@ _FAMILY = "|".join(AGENT_FAMILIES)
 AGENT_NAME = re.compile(
     rf"\b(?:{_FAMILY})(?:[ -](?:Opus|Sonnet|Haiku|Pro|Flash|Ultra|Mini|GPT|Code|[\d.]+[a-z]?))*", re.I
 )
-_TRAILING_BRACKET = re.compile(r"\s*\[(?P<name>[^\[\]]{2,40})\]\s*$")
+_TRAILING_BRACKET = re.compile(r"(?<!\s)\s*+\[(?P<name>[^\[\]]{2,40})\]\s*+$")  # starts where a space run does
+MAX_TRAILING_AGENTS = 8  # attributions read from the end of one title
 
 
 def agent_family(name: str) -> str:
@@ -117,7 +118,7 @@ def split_trailing_agents(text: str, known: tuple[str, ...] = ()) -> tuple[str, 
     """
     agents: list[str] = []
     rest = text.rstrip().rstrip("\u00b6").rstrip()
-    while True:
+    for _ in range(MAX_TRAILING_AGENTS):
         match = _TRAILING_BRACKET.search(rest)
         if match and AGENT_NAME.search(match["name"]):
             agents.insert(0, match["name"].strip())
@@ -164,8 +165,11 @@ def parse_tag(text: str) -> tuple[str, str | None, str | None] | None:
 
 _PATH = r"(?:~?/)?(?:(?:[\w@+.-]+/)*[\w@+-][\w@+.-]*\.[A-Za-z0-9]{1,8}|(?:[\w@+.-]+/)+[\w@+.-]+)|Makefile|Dockerfile"
 _RANGE = r"(?P<start>\d{1,6})(?:\s*[-\u2013]\s*(?P<end>\d{1,6}))?"
+# Inside backticks a path may hold spaces (`docs/with space.go:3`): it then runs from the opening
+# backtick to a `:N` or `:N-M` that closes the span.
+_SPACED_PATH = r"(?<=`)[^`\s:][^`:\n]*?\.[A-Za-z0-9]{1,8}(?=:\d{1,6}(?:\s*[-\u2013]\s*\d{1,6})?`)"
 REFERENCE = re.compile(
-    rf"(?<![\w/.:@-])(?P<path>{_PATH})?:{_RANGE}(?![\d:])(?P<more>(?:,\s*(?!\S+\.\w+:)\d{{1,6}}(?:\s*[-\u2013]\s*\d{{1,6}})?(?![\w.:/]))*)"
+    rf"(?<![\w/.:@-])(?P<path>{_SPACED_PATH}|{_PATH})?:{_RANGE}(?![\d:])(?P<more>(?:,\s*(?!\S+\.\w+:)\d{{1,6}}(?:\s*[-\u2013]\s*\d{{1,6}})?(?![\w.:/]))*)"
 )
 _MORE = re.compile(r"(\d{1,6})(?:\s*[-\u2013]\s*(\d{1,6}))?")
 
