@@ -36,6 +36,8 @@ def parse_claims(text: str, source: str = "<claims>") -> Review:
         raise ReviewInputError(f"claims file {source!r} is not valid JSON: {exc.msg} at line {exc.lineno}") from exc
     except RecursionError as exc:
         raise ReviewInputError(f"claims file {source!r} nests arrays or objects too deeply to read") from exc
+    except ValueError as exc:  # a number too long to convert (Python refuses integers over 4300 digits)
+        raise ReviewInputError(f"claims file {source!r} is not usable JSON: {str(exc).split(':')[0]}") from exc
     if errors:
         first = errors[0]
         where = "/".join(str(p) for p in first.absolute_path) or "(top level)"
