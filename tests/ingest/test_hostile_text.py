@@ -79,3 +79,13 @@ def test_a_backticked_path_with_spaces_is_kept_whole() -> None:
     refs = [(r.path, r.start, r.end) for r in review.findings[0].references]
     assert refs == [("with space.go", 3, 3), ("docs/my notes.md", 10, 12), ("plain.go", 7, 7), ("it.go", 3, 3),
                     ("bare.go", 4, 4)]
+
+
+def test_the_recommendation_pattern_does_not_rescan_whitespace() -> None:
+    """Clause text reaches it with whitespace collapsed; the pattern is linear even when it is not."""
+    from reviewvet.ingest.roles import _PROPOSED_BEFORE
+
+    started = time.perf_counter()
+    assert _PROPOSED_BEFORE.search(" " * 20_000 + "x") is None
+    assert _PROPOSED_BEFORE.search("(" + " " * 20_000 + "use") is not None
+    assert time.perf_counter() - started < 0.5

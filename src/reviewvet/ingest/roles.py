@@ -88,13 +88,13 @@ _MODULE_PATH = re.compile(_MODULE, re.I)
 _RECOMMEND_VERB = (r"(?:use|add|call|invoke|introduce|adopt|prefer|consider|define|create|implement|reuse|"
                    r"switch\s+to|move\s+to|migrate\s+to|fall\s+back\s+to|go\s+through|delegate\s+to|"
                    r"wrap\s+(?:it|this|them|that)\s+(?:in|with))")
-_LEADERS = (r"(?:^\W*|[(\[]\s*|\b(?:should|must|needs?\s+to|ought\s+to|better\s+to|has\s+to|have\s+to|instead|"
+_LEADERS = (r"(?:^\W*+|[(\[]\s*+|\b(?:should|must|needs?\s+to|ought\s+to|better\s+to|has\s+to|have\s+to|instead|"
             r"simply|just|please|then|either|or|and|to(?=\s+(?:use|add|introduce|call)\b)))")
 # Each article a whole word, the run taken whole: "a new" is "a" then "new", never two ways (exponential).
 _ARTICLES = r"(?:\s++(?:(?:a|an|the|its|another|some|something\s+like|like|new)\b|e\.g\.))*+\s*+$"
 _PROPOSED_BEFORE = re.compile(
     # strong: "should return `X`", "Use `X`"; weak: "could use `X`" (but "could return `X`" describes code)
-    rf"{_LEADERS}\s*(?:also\s+|just\s+|simply\s+|instead\s+|rather\s+)?(?:{_RECOMMEND_VERB}|return|be|become){_ARTICLES}|"
+    rf"{_LEADERS}\s*+(?:also\s+|just\s+|simply\s+|instead\s+|rather\s+)?(?:{_RECOMMEND_VERB}|return|be|become){_ARTICLES}|"
     rf"\b(?:could|would|might|can|want\s+to|prefer\s+to)\s+(?:also\s+|instead\s+)?{_RECOMMEND_VERB}{_ARTICLES}|"
     rf"\bwould\s+be(?:\s+to\s+{_RECOMMEND_VERB})?{_ARTICLES}",
     re.I,
