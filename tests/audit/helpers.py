@@ -6,6 +6,7 @@ from __future__ import annotations
 import _thread
 import io
 import linecache
+import os
 import re
 import signal
 import subprocess
@@ -225,14 +226,16 @@ def fill_store(db: Path, reviews: int, findings: int = 3) -> None:
 
 
 @contextmanager
-def ctrl_c_inside(function: str, *, at: str = "", where: dict[str, Any] | None = None,
-                  after: float = 0.0) -> Iterator[list[str]]:
-    """Press Ctrl-C (``_thread.interrupt_main``: SIGINT as the main thread sees it; DuckDB notices
-    it at once, where a signal sent by another thread may wait for the statement's end) the moment the main thread
-    is inside ``function`` (and, given ``at``, its innermost frame is there, on a line holding
-    ``at``: a call into DuckDB is caught while DuckDB runs it; given ``where``, with these local
-    values; given ``after``, still there that many seconds later). The list it yields names the
-    function once it was pressed."""
+def ctrl_c_inside(function: str, *, at: str = "", where: dict[str, Any] | None = None, after: float = 0.0,
+                  simulated: bool = False) -> Iterator[list[str]]:
+    """Press Ctrl-C the moment the main thread is inside ``function`` (and, given ``at``, its
+    innermost frame is there, on a line holding ``at``: a call into DuckDB is caught while
+    DuckDB runs it; given ``where``, with these local values; given ``after``, still there that
+    many seconds later). The list it yields names the function once it was pressed.
+
+    Ctrl-C is SIGINT sent to this process, as a terminal sends it; ``simulated`` sets Python's
+    own flag instead (``_thread.interrupt_main``), which DuckDB checks between the tasks of a
+    statement, where a signal caught by one of DuckDB's threads may wait for the statement's end."""
     main = threading.main_thread().ident
     pressed: list[str] = []
     done = threading.Event()
@@ -254,7 +257,10 @@ def ctrl_c_inside(function: str, *, at: str = "", where: dict[str, Any] | None =
                 frame = sys._current_frames().get(main or 0)
             if frame is not None and inside(frame):
                 pressed.append(function)
-                _thread.interrupt_main(signal.SIGINT)
+                if simulated:
+                    _thread.interrupt_main(signal.SIGINT)
+                else:
+                    os.kill(os.getpid(), signal.SIGINT)
                 return
             time.sleep(0.0002)
 

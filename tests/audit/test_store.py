@@ -246,7 +246,7 @@ def test_ctrl_c_while_duckdb_runs_a_write_is_a_keyboard_interrupt_and_rolls_it_b
         # DuckDB reports Ctrl-C during a statement as RuntimeError('Query interrupted'); it must
         # leave the transaction as the KeyboardInterrupt it was, the statement undone.
         this = "test_ctrl_c_while_duckdb_runs_a_write_is_a_keyboard_interrupt_and_rolls_it_back"
-        with ctrl_c_inside(this, at="store.db.execute(slow)", after=0.05) as pressed, \
+        with ctrl_c_inside(this, at="store.db.execute(slow)", after=0.05, simulated=True) as pressed, \
                 pytest.raises(KeyboardInterrupt) as caught:
             with store.transaction():
                 store.db.execute("DELETE FROM reviews")

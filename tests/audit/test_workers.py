@@ -77,8 +77,10 @@ def test_results_come_back_in_the_items_order() -> None:
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
 def test_ctrl_c_while_waiting_stops_the_workers_and_what_they_started() -> None:
+    started = time.monotonic()
     with ctrl_c_inside("_collect") as pressed, pytest.raises(KeyboardInterrupt):
         list(workers.run(subprocess.call, [SLEEP, SLEEP], jobs=2, budget=60))
     assert pressed == ["_collect"]
+    assert time.monotonic() - started < 15  # at once, not when the sleeps end
     time.sleep(0.2)
     assert sleeping() == []
