@@ -78,9 +78,7 @@ def check_block(ctx: CheckContext, number: int, block: CodeBlock, claimed: list[
         return result(hit[0], span=_span(ctx.head, hit[1], hit[2], hit[3]), matched=hit[4], searched=searched)
     elsewhere = _search_everywhere(ctx, "head", quote, exclude={f.path for f in head_files})
     if elsewhere:
-        status = "other-file" if candidates else elsewhere[0]
-        reason = (f"found in {elsewhere[1]!r}, not in the claimed file" if candidates
-                  else "found by searching every file")
+        status, reason = _found_elsewhere(elsewhere, candidates, head_files)
         return result(status, span=_span(ctx.head, *elsewhere[1:4]), matched=elsewhere[4], searched=searched,
                       reason=reason)
     at_base = _search_base(ctx, quote, candidates)
@@ -88,17 +86,31 @@ def check_block(ctx: CheckContext, number: int, block: CodeBlock, claimed: list[
         return result("base-only", span=_span(ctx.base, *at_base[1:4], side="base"),  # type: ignore[arg-type]
                       matched=at_base[4], searched=searched,
                       reason="found at the merge base only: the pull request removed or changed it")
-    if unreadable and not head_files:
-        return result("unknown", searched=searched, reason="; ".join(f"{u.path!r} {u.reason}" for u in unreadable))
+    elsewhere_only = [r.reason for r in candidates if r.status == "submodule"]
+    if (unreadable or elsewhere_only) and not head_files:
+        return result("unknown", searched=searched,
+                      reason="; ".join([*(f"{u.path!r} {u.reason}" for u in unreadable), *elsewhere_only]))
     earlier = _search_history(ctx, quote, candidates)
     if earlier:
         return earlier_result(number, block, earlier, searched)
-    fuzzy_files = head_files or _files_for_language(ctx, block.language)
-    near = _nearest(quote, fuzzy_files, ctx.options.near_miss_threshold)
+    return _closest(ctx, result, quote, block.language, candidates, head_files)
+
+
+def _closest(ctx: CheckContext, result: Callable[..., QuoteCheck], quote: list[str], language: str,
+             candidates: list[PathResolution], head_files: list[FileText]) -> QuoteCheck:
+    """Found nowhere exactly: the closest text in the claimed files (or the quote's language), else
+    absent, or no-file when no claimed file exists."""
+    searched = tuple(r.claimed for r in candidates)
+    near = _nearest(quote, head_files or _files_for_language(ctx, language), ctx.options.near_miss_threshold)
     if near:
         path, fuzzy = near
-        return result("near-miss", span=_span(ctx.head, path, fuzzy.first, fuzzy.last),
-                      matched=_lines(ctx.head, path, fuzzy.first, fuzzy.last), searched=searched,
+        span = _span(ctx.head, path, fuzzy.first, fuzzy.last)
+        matched = _lines(ctx.head, path, fuzzy.first, fuzzy.last)
+        if fuzzy.similarity >= 1.0:  # equal once whitespace is collapsed: the quote itself, not a near miss
+            status, reason = _found_elsewhere(("normalised", path, fuzzy.first, fuzzy.last, matched), candidates,
+                                              head_files)
+            return result(status, span=span, matched=matched, searched=searched, reason=reason)
+        return result("near-miss", span=span, matched=matched, searched=searched,
                       near_miss=NearMiss(fuzzy.similarity, fuzzy.differences),
                       reason=f"closest text is {fuzzy.similarity:.0%} alike")
     if candidates and not any(r.usable or r.candidates for r in candidates):
@@ -107,6 +119,13 @@ def check_block(ctx: CheckContext, number: int, block: CodeBlock, claimed: list[
             return result("unknown", searched=searched, reason="; ".join(r.reason for r in unsafe))
         return result("no-file", searched=searched, reason="; ".join(r.reason for r in candidates))
     return result("absent", searched=searched, reason="not found at head or at the merge base")
+
+
+def _found_elsewhere(hit: Hit, candidates: list[PathResolution], claimed: list[FileText]) -> tuple[str, str]:
+    """The status and reason of a quote found at head by searching beyond the claimed files."""
+    if candidates and hit[1] not in {f.path for f in claimed}:
+        return "other-file", f"found in {hit[1]!r}, not in the claimed file"
+    return hit[0], "found by searching every file"
 
 
 def earlier_result(number: int, block: CodeBlock, hit: tuple[Hit, str, str], searched: tuple[str, ...]

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from reviewvet.git import Git, TreeEntry
 
 DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024
+# A Git LFS pointer stands for a file kept outside the repository (spec v1; pointers are under 1024 bytes).
+LFS_POINTER_PREFIXES = (b"version https://git-lfs.github.com/spec/v1", b"version https://hawser.github.com/spec/v1")
+LFS_POINTER_MAX_BYTES = 1024
 
 
 @dataclass(frozen=True)
@@ -37,11 +40,14 @@ class Snapshot:
     tree: dict[str, TreeEntry] = field(init=False)
     _files: dict[str, FileText | Unreadable] = field(init=False, default_factory=dict)
     _by_name: dict[str, list[str]] = field(init=False, default_factory=dict)
+    _gitlinks: list[str] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         self.tree = self.git.tree(self.rev)
-        for path in self.tree:
+        for path, entry in self.tree.items():
             self._by_name.setdefault(posixpath.basename(path), []).append(path)
+            if entry.is_submodule:
+                self._gitlinks.append(path)
 
     def has(self, path: str) -> bool:
         return path in self.tree
@@ -76,6 +82,24 @@ class Snapshot:
         """Every readable text file of the revision (loads them all, once)."""
         self.load(list(self.tree))
         return [f for f in self._files.values() if isinstance(f, FileText)]
+
+    def submodule_of(self, path: str) -> str | None:
+        """The submodule (gitlink) ``path`` is or lies inside, or None."""
+        for link in self._gitlinks:
+            if path == link or path.startswith(link + "/"):
+                return link
+        return None
+
+    def submodule_under_root(self, claimed: str) -> str | None:
+        """A submodule ``claimed`` would lie inside if it were relative to a module root (``lib/x.go``
+        for a submodule at ``vendor/lib``), or None."""
+        parts = claimed.split("/")
+        for i in range(1, len(parts)):
+            prefix = "/".join(parts[:i])
+            for link in self._gitlinks:
+                if link.endswith("/" + prefix):
+                    return link
+        return None
 
     def suffix_matches(self, claimed: str) -> list[str]:
         name = posixpath.basename(claimed)
@@ -112,6 +136,8 @@ def _decode(path: str, data: bytes | None) -> FileText | Unreadable:
         return Unreadable(path, "its blob is missing from the object store")
     if b"\x00" in data[:8192]:
         return Unreadable(path, "is a binary file")
+    if len(data) < LFS_POINTER_MAX_BYTES and data.startswith(LFS_POINTER_PREFIXES):
+        return Unreadable(path, "is a Git LFS pointer: its content is not in the repository")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -124,7 +150,7 @@ def _decode(path: str, data: bytes | None) -> FileText | Unreadable:
 
 # -- claimed paths ------------------------------------------------------------------------
 
-PATH_STATUSES = ("exact", "suffix", "repaired", "ambiguous", "base-only", "missing", "unsafe")
+PATH_STATUSES = ("exact", "suffix", "repaired", "ambiguous", "base-only", "missing", "unsafe", "submodule")
 
 
 @dataclass(frozen=True)
@@ -160,6 +186,9 @@ def resolve_path(claimed: str, head: Snapshot, base: Snapshot | None) -> PathRes
     link = head.symlink_prefix(path)
     if link is not None:
         return PathResolution(claimed, "unsafe", None, reason=f"{claimed!r} leads through the symbolic link {link!r}")
+    inside = head.submodule_of(path)
+    if inside is not None:
+        return _in_submodule(claimed, inside)
     if head.has(path):
         entry = head.tree[path]
         if entry.is_symlink:
@@ -177,4 +206,13 @@ def resolve_path(claimed: str, head: Snapshot, base: Snapshot | None) -> PathRes
         if len(at_base) == 1:
             return PathResolution(claimed, "base-only", at_base[0],
                                   reason=f"{at_base[0]!r} exists at the merge base but not at head")
+    inside = head.submodule_under_root(path) or (base.submodule_of(path) if base is not None else None)
+    if inside is not None:
+        return _in_submodule(claimed, inside)
     return PathResolution(claimed, "missing", None, reason=f"{claimed!r} does not exist at head")
+
+
+def _in_submodule(claimed: str, link: str) -> PathResolution:
+    """A path inside a submodule: its files live in another repository, so nothing can be said about them."""
+    return PathResolution(claimed, "submodule", None,
+                          reason=f"{claimed!r} is inside submodule {link!r}: its files are not in this repository")
