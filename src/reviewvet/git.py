@@ -350,6 +350,29 @@ class Git:
             pos += size + 1
         return blobs
 
+    def grep_files(self, rev: str, groups: list[list[str]]) -> list[str] | None:
+        """The files of ``rev`` with a line holding every string of one of ``groups`` (fixed strings),
+        by one ``git grep -l``; None when git grep fails.
+
+        ``rev`` must be a resolved commit id (git grep takes no ``--end-of-options``); every pattern
+        follows ``-e``. No textconv program runs, submodules are not entered, and binary files are
+        searched too (no ``-I``): the repository's attributes must not hide a file.
+        """
+        if not rev or not all(c in "0123456789abcdef" for c in rev) or not all(groups):
+            raise GitError(f"grep needs a resolved commit id and patterns, not {rev!r}")
+        args = ["grep", "-l", "-z", "-F", "--no-color", "--no-textconv", "--no-recurse-submodules"]
+        for i, group in enumerate(groups):
+            args += ["--or"] if i else []
+            for k, term in enumerate(group):
+                args += [*(["--and"] if k else []), "-e", term]
+        out = self._run([*args, rev, "--"], check=False)
+        if out.returncode not in (0, 1):
+            return None
+        prefix = f"{rev}:"
+        names = out.stdout.decode("utf-8", "surrogateescape").split("\x00")
+        return [name.removeprefix(prefix) for name in names if name]
+
+
 @dataclass(frozen=True)
 class FileVersion:
     """One version of a file in a history: its blob, the commit that wrote it and that commit's time."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from reviewvet.checks.matching import index_lines
-from reviewvet.resolve.snapshot import PathResolution, Snapshot, resolve_path
+from reviewvet.checks.search import GrepLines, LineIndex, LineSearch
+from reviewvet.resolve.snapshot import FileText, PathResolution, Snapshot, resolve_path
 
 if TYPE_CHECKING:
     from reviewvet.checks.history import FileHistory
@@ -15,17 +15,33 @@ if TYPE_CHECKING:
 
 
 # Per process, the last few revisions' line indexes: a commit's files never change.
-_LINE_INDEXES: dict[tuple[str, str], dict[str, list[tuple[str, int]]]] = {}
+_LINE_INDEXES: dict[tuple[str, str], LineIndex] = {}
+MiB = 1024 * 1024
 
 
 @dataclass(frozen=True)
 class CheckOptions:
+    """How the checks match, and how much of a repository they may read.
+
+    The all-files search (a quote in another file, a quote's lines anywhere) indexes a
+    revision when its text fits in ``max_index_bytes``; the index keeps about 2.5 bytes of
+    memory per byte of text (3.2 while it is built; measured on short, all-distinct lines),
+    so at most ~0.65 GB per side by default, and is built at ~20 MB/s on one core. A larger
+    revision is searched with ``git grep`` instead (~5 s per 465 MB scanned), reading at most
+    ``max_scan_bytes`` of candidate files per lookup. The same scan budget bounds the
+    earlier versions read for one quote and the files read to confirm where a quote is;
+    ``max_fuzzy_bytes`` bounds the files compared fuzzily with one quote.
+    """
+
     near_miss_threshold: float = 0.8
     max_drift: int = 5
     min_global_chars: int = 20
     symbols: bool = True
     provenance: bool = True
     blame_options: tuple[str, ...] = ("-w", "-M", "-C")
+    max_index_bytes: int = 256 * MiB
+    max_scan_bytes: int = 64 * MiB
+    max_fuzzy_bytes: int = 32 * MiB
 
 
 @dataclass
@@ -35,8 +51,7 @@ class CheckContext:
     options: CheckOptions = field(default_factory=CheckOptions)
     _resolved: dict[str, PathResolution] = field(default_factory=dict)
     cache: ParseCache | None = None
-    _head_index: dict[str, list[tuple[str, int]]] | None = None
-    _base_index: dict[str, list[tuple[str, int]]] | None = None
+    _searches: dict[str, LineSearch] = field(default_factory=dict)
     _repo_index: dict[str, RepoIndex] = field(default_factory=dict)
     _words: dict[str, set[str]] = field(default_factory=dict)
     _external: set[str] | None = None
@@ -45,6 +60,10 @@ class CheckContext:
     flattened: bool = False  # the review's code-block boundaries were guessed
     history: FileHistory | None = None  # versions to search when head may have changed since the review
     _top_dirs: set[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.history is not None:
+            self.history.max_bytes = self.options.max_scan_bytes
 
     @property
     def quote_evidence(self) -> str:
@@ -74,28 +93,17 @@ class CheckContext:
         if self.base is not None:
             self.base.load(head_paths + [r.path for r in resolutions if r.status == "base-only" and r.path])
 
-    def line_index(self, side: str) -> dict[str, list[tuple[str, int]]]:
-        """Normalised line -> (path, position among the file's non-blank lines), over every file."""
-        snapshot = self.head if side == "head" else self.base
-        assert snapshot is not None
-        cached = self._head_index if side == "head" else self._base_index
-        if cached is not None:
-            return cached
-        key = (str(snapshot.git.repo.resolve()), snapshot.rev)
-        index = _LINE_INDEXES.get(key)
-        if index is None:
-            index = {}
-            for text in snapshot.text_files():
-                for pos, norm in enumerate(index_lines(text.lines).norm):
-                    index.setdefault(norm, []).append((text.path, pos))
-            if len(_LINE_INDEXES) >= 4:
-                _LINE_INDEXES.pop(next(iter(_LINE_INDEXES)))
-            _LINE_INDEXES[key] = index
-        if side == "head":
-            self._head_index = index
-        else:
-            self._base_index = index
-        return index
+    def line_search(self, side: str) -> LineSearch:
+        """Where normalised lines are among every file of head or base: an index when the revision's
+        text fits in ``max_index_bytes``, else ``git grep`` (see checks.search)."""
+        if side not in self._searches:
+            snapshot = self.head if side == "head" else self.base
+            assert snapshot is not None
+            if snapshot.readable_bytes() > self.options.max_index_bytes:
+                self._searches[side] = GrepLines(snapshot, self.options.max_scan_bytes)
+            else:
+                self._searches[side] = _line_index(snapshot)
+        return self._searches[side]
 
     # -- the parser layer, built on first use and shared by every finding --------------------
 
@@ -121,7 +129,11 @@ class CheckContext:
         if snapshot is None:
             return set()
         if side not in self._words:
-            self._words[side] = words_of([f.lines for f in snapshot.text_files()])
+            words: set[str] = set()
+            for f in snapshot.stream():  # the files are not kept: only their words
+                if isinstance(f, FileText):
+                    words |= words_of([f.lines])
+            self._words[side] = words
         return self._words[side]
 
     def external_packages(self) -> set[str]:
@@ -135,3 +147,15 @@ class CheckContext:
         if self._shallow is None:
             self._shallow = self.head.git.shallow_boundaries()
         return self._shallow
+
+
+def _line_index(snapshot: Snapshot) -> LineIndex:
+    """The line index of a revision, built once per process (the last few are kept)."""
+    key = (str(snapshot.git.repo.resolve()), snapshot.rev)
+    index = _LINE_INDEXES.get(key)
+    if index is None:
+        index = LineIndex.build(snapshot)
+        if len(_LINE_INDEXES) >= 4:
+            _LINE_INDEXES.pop(next(iter(_LINE_INDEXES)))
+        _LINE_INDEXES[key] = index
+    return index

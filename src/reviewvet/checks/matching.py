@@ -20,7 +20,8 @@ PROSE_EXTENSIONS = (".md", ".markdown", ".txt", ".rst", ".adoc")
 
 
 def normalise(line: str) -> str:
-    return _WS.sub(" ", line).strip()
+    """Whitespace runs collapsed to one space, none at either end (str.split's whitespace is ``\\s``'s)."""
+    return " ".join(line.split())
 
 
 def is_elision(line: str) -> bool:

@@ -11,13 +11,16 @@ Then ``grade_quote`` says how certain that answer is (see checks.model.GRADES): 
 when the block's lines exist nowhere, or when it differs from the source exactly where the
 finding argues; doubtful or unverifiable when an abbreviation, a guessed block boundary or a
 changed head could explain the mismatch.
+
+Every search over many files is bounded (checks.search, CheckOptions): what a bound cut
+short is noted in ``limits``, and a quote whose search was cut short is never refuted.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Container
+from collections.abc import Callable
 from dataclasses import replace
 
 from reviewvet.checks.context import CheckContext
@@ -37,6 +40,7 @@ from reviewvet.checks.matching import (
     trim_blank,
 )
 from reviewvet.checks.model import FOUND, NearMiss, QuoteCheck, Span
+from reviewvet.checks.search import Occurrences, greppable, within
 from reviewvet.ingest.model import CodeBlock, Finding
 from reviewvet.resolve.snapshot import FileText, PathResolution, Snapshot, Unreadable
 
@@ -52,13 +56,19 @@ LANGUAGE_EXTENSIONS = {
 
 def check_quotes(ctx: CheckContext, finding: Finding) -> list[QuoteCheck]:
     claimed = [ctx.resolve(r.path) for r in finding.references if r.path]
-    return [grade_quote(ctx, finding, block, check_block(ctx, i, block, claimed), claimed)
-            for i, block in enumerate(finding.blocks)]
+    checks = []
+    for i, block in enumerate(finding.blocks):
+        limits: list[str] = []  # what the bounds on searching cut short, for this block
+        checks.append(grade_quote(ctx, finding, block, check_block(ctx, i, block, claimed, limits), claimed, limits))
+    return checks
 
 
-def check_block(ctx: CheckContext, number: int, block: CodeBlock, claimed: list[PathResolution]) -> QuoteCheck:
+def check_block(ctx: CheckContext, number: int, block: CodeBlock, claimed: list[PathResolution],
+                limits: list[str] | None = None) -> QuoteCheck:
     def result(status: str, **kw: object) -> QuoteCheck:
         return QuoteCheck(number, block.line, block.role, status, **kw)  # type: ignore[arg-type]
+
+    limits = [] if limits is None else limits
 
     if block.role == "proposal":
         return result("not-checked", reason="a proposal is not claimed to exist")
@@ -76,12 +86,12 @@ def check_block(ctx: CheckContext, number: int, block: CodeBlock, claimed: list[
     hit = _search(quote, head_files)
     if hit:
         return result(hit[0], span=_span(ctx.head, hit[1], hit[2], hit[3]), matched=hit[4], searched=searched)
-    elsewhere = _search_everywhere(ctx, "head", quote, exclude={f.path for f in head_files})
+    elsewhere = _search_everywhere(ctx, "head", quote, {f.path for f in head_files}, limits)
     if elsewhere:
         status, reason = _found_elsewhere(elsewhere, candidates, head_files)
         return result(status, span=_span(ctx.head, *elsewhere[1:4]), matched=elsewhere[4], searched=searched,
                       reason=reason)
-    at_base = _search_base(ctx, quote, candidates)
+    at_base = _search_base(ctx, quote, candidates, limits)
     if at_base:
         return result("base-only", span=_span(ctx.base, *at_base[1:4], side="base"),  # type: ignore[arg-type]
                       matched=at_base[4], searched=searched,
@@ -90,18 +100,19 @@ def check_block(ctx: CheckContext, number: int, block: CodeBlock, claimed: list[
     if (unreadable or elsewhere_only) and not head_files:
         return result("unknown", searched=searched,
                       reason="; ".join([*(f"{u.path!r} {u.reason}" for u in unreadable), *elsewhere_only]))
-    earlier = _search_history(ctx, quote, candidates)
+    earlier = _search_history(ctx, quote, candidates, limits)
     if earlier:
         return earlier_result(number, block, earlier, searched)
-    return _closest(ctx, result, quote, block.language, candidates, head_files)
+    return _closest(ctx, result, quote, block.language, candidates, head_files, limits)
 
 
 def _closest(ctx: CheckContext, result: Callable[..., QuoteCheck], quote: list[str], language: str,
-             candidates: list[PathResolution], head_files: list[FileText]) -> QuoteCheck:
+             candidates: list[PathResolution], head_files: list[FileText], limits: list[str]) -> QuoteCheck:
     """Found nowhere exactly: the closest text in the claimed files (or the quote's language), else
     absent, or no-file when no claimed file exists."""
     searched = tuple(r.claimed for r in candidates)
-    near = _nearest(quote, head_files or _files_for_language(ctx, language), ctx.options.near_miss_threshold)
+    near = _nearest(quote, head_files or _files_for_language(ctx, language, quote, limits),
+                    ctx.options.near_miss_threshold)
     if near:
         path, fuzzy = near
         span = _span(ctx.head, path, fuzzy.first, fuzzy.last)
@@ -142,16 +153,27 @@ def _history_paths(candidates: list[PathResolution]) -> list[str]:
     return paths + [r.claimed.removeprefix("./") for r in candidates if r.status == "missing"]
 
 
-def _search_history(ctx: CheckContext, quote: list[str], candidates: list[PathResolution]
+def _search_history(ctx: CheckContext, quote: list[str], candidates: list[PathResolution], limits: list[str]
                     ) -> tuple[Hit, str, str] | None:
     """The quote in a surviving earlier version of a claimed file (only when head may have changed)."""
     if ctx.history is None:
         return None
-    for version in ctx.history.versions(_history_paths(candidates)):
+    paths = _history_paths(candidates)
+    for version in ctx.history.versions(paths):
         hit = _search(quote, [version.text])
         if hit:
             return hit, version.commit, version.date
+    _note_unread_history(ctx, paths, limits)
     return None
+
+
+def _note_unread_history(ctx: CheckContext, paths: list[str], limits: list[str]) -> None:
+    assert ctx.history is not None
+    unread = ctx.history.unread(paths)
+    note = (f"{unread} earlier versions of the claimed files were not read (over the limits of "
+            f"{ctx.history.max_versions} versions and {ctx.history.max_bytes} bytes)")
+    if unread and note not in limits:
+        limits.append(note)
 
 
 def _unique(resolutions: list[PathResolution]) -> list[PathResolution]:
@@ -205,28 +227,48 @@ def _search(quote: list[str], files: list[FileText]) -> Hit | None:
     return None
 
 
-def _search_everywhere(ctx: CheckContext, side: str, quote: list[str], exclude: set[str]) -> Hit | None:
-    """Look up the quote's rarest line in an index of every file, then confirm around it."""
+def _search_everywhere(ctx: CheckContext, side: str, quote: list[str], exclude: set[str], limits: list[str]
+                       ) -> Hit | None:
+    """Look up where the quote's rarest line is among every file, then confirm around it.
+
+    Over the index budget only lines long enough to be evidence are looked up (checks.search);
+    when none of them could be settled, or the files to confirm do not fit in the scan
+    budget, the search is noted as cut short."""
     snapshot = ctx.head if side == "head" else ctx.base
     segment = split_segments(quote)[0] if has_elision(quote) else quote
     needle = [n for n in (normalise(q) for q in segment) if n]
     if snapshot is None or not needle or sum(len(n) for n in needle) < ctx.options.min_global_chars:
         return None
-    index = ctx.line_index(side)
-    present = [k for k in range(len(needle)) if index.get(needle[k])] or [0]
-    anchor = min(present, key=lambda k: len(index.get(needle[k], ())))
-    for path in dict.fromkeys(p for p, _ in index.get(needle[anchor], ())):
-        if path in exclude:
-            continue
-        f = snapshot.file(path)
-        if isinstance(f, FileText):
-            hit = _search(quote, [f])
-            if hit:
-                return hit
+    search = ctx.line_search(side)
+    wanted = needle if search.kind == "index" else [n for n in needle if greppable(n)]
+    found = search.lookup(wanted)
+    anchor = _anchor(wanted, found)
+    if anchor is None:
+        if not wanted or not all(found[n].complete for n in wanted):
+            limits.append(f"the search of every file at {side} was cut short: not every line of the quote "
+                          f"could be looked up within the {ctx.options.max_scan_bytes}-byte scan budget")
+        return None
+    paths = [p for p in found[anchor].paths if p not in exclude]
+    readable = within(snapshot, paths, ctx.options.max_scan_bytes)
+    for f in snapshot.stream(readable, keep=True):
+        hit = _search(quote, [f]) if isinstance(f, FileText) else None
+        if hit:
+            return hit
+    if len(readable) < len(paths) or not found[anchor].complete:
+        limits.append(f"the search of every file at {side} was cut short: {len(paths)} files hold its rarest line "
+                      f"and not all of them fit in the {ctx.options.max_scan_bytes}-byte scan budget")
     return None
 
 
-def _search_base(ctx: CheckContext, quote: list[str], candidates: list[PathResolution]) -> Hit | None:
+def _anchor(wanted: list[str], found: dict[str, Occurrences]) -> str | None:
+    """The line held by the fewest files, preferring lines whose every holder is known."""
+    present = [n for n in wanted if found[n].paths]
+    settled = [n for n in present if found[n].complete]
+    return min(settled or present, key=lambda n: len(found[n].paths), default=None)
+
+
+def _search_base(ctx: CheckContext, quote: list[str], candidates: list[PathResolution], limits: list[str]
+                 ) -> Hit | None:
     if ctx.base is None:
         return None
     paths = [r.path for r in candidates if r.path] + [c for r in candidates for c in r.candidates]
@@ -235,15 +277,26 @@ def _search_base(ctx: CheckContext, quote: list[str], candidates: list[PathResol
     hit = _search(quote, base_files)
     if hit or candidates:
         return hit
-    return _search_everywhere(ctx, "base", quote, exclude=set())
+    return _search_everywhere(ctx, "base", quote, set(), limits)
 
 
-def _files_for_language(ctx: CheckContext, language: str) -> list[FileText]:
+def _files_for_language(ctx: CheckContext, language: str, quote: list[str], limits: list[str]) -> list[FileText]:
+    """The files of the quote's language to compare it with fuzzily: all of them when they fit in
+    ``max_fuzzy_bytes``, else only those holding one of its lines (and the search is cut short)."""
     extensions = LANGUAGE_EXTENSIONS.get(language.lower())
     if not extensions:
         return []
     paths = [p for p in ctx.head.tree if p.endswith(extensions)]
-    return _files(ctx.head, paths)[0]
+    budget = ctx.options.max_fuzzy_bytes
+    total = ctx.head.readable_bytes(paths)
+    if total > budget:
+        limits.append(f"the closest text was looked for only in files holding one of the quote's lines: "
+                      f"the {language} files hold {total} bytes, over the {budget}-byte budget for fuzzy matching")
+        lines = _substantive(quote)
+        found = ctx.line_search("head").lookup(lines)
+        paths = within(ctx.head, [p for p in dict.fromkeys(p for n in lines for p in found[n].paths)
+                                   if p.endswith(extensions)], budget)
+    return [f for f in ctx.head.stream(paths, keep=True) if isinstance(f, FileText)]
 
 
 def _nearest(quote: list[str], files: list[FileText], threshold: float) -> tuple[str, Fuzzy] | None:
@@ -272,10 +325,21 @@ _QUOTE_CHARS = re.compile(r"[`\"'\u201c\u201d\u2018\u2019]")
 
 
 def grade_quote(ctx: CheckContext, finding: Finding, block: CodeBlock, check: QuoteCheck,
-                claimed: list[PathResolution]) -> QuoteCheck:
+                claimed: list[PathResolution], limits: list[str] | None = None) -> QuoteCheck:
     """How certain the quote check is. A quote is ``refuted`` only when the reviewer's error is the one
     explanation left: its lines exist nowhere (at head, the merge base, or any surviving earlier version),
-    or it differs from the source exactly where the finding argues."""
+    or it differs from the source exactly where the finding argues — and only when the whole search was
+    done: a search a bound cut short (``limits``) leaves it doubtful."""
+    limits = [] if limits is None else limits
+    graded = _grade(ctx, finding, block, check, claimed, limits)
+    if graded.grade != "refuted" or not limits:
+        return graded
+    return _doubt(replace(graded, argued=False), "but the search was cut short (" + "; ".join(dict.fromkeys(limits))
+                  + "): a refutation needs the whole search done")
+
+
+def _grade(ctx: CheckContext, finding: Finding, block: CodeBlock, check: QuoteCheck,
+           claimed: list[PathResolution], limits: list[str]) -> QuoteCheck:
     graded = replace(check, evidence=ctx.quote_evidence)
     if check.status == "not-checked":
         return graded
@@ -289,7 +353,7 @@ def grade_quote(ctx: CheckContext, finding: Finding, block: CodeBlock, check: Qu
     foreign = [r.claimed for r in map(ctx.resolve, _block_paths(finding, block))
                if r.status == "missing" and ctx.never_had(r.claimed)]
     quote = trim_blank(list(block.claimed))
-    presence, substantive = _presence(ctx, quote, candidates)
+    presence, substantive = _presence(ctx, quote, candidates, limits)
     graded = replace(graded, presence=presence)
     if foreign:
         return _doubt(graded, f"the finding cites {foreign[0]!r}, under a folder this repository never had: "
@@ -350,17 +414,37 @@ def _doubt(check: QuoteCheck, why: str) -> QuoteCheck:
     return replace(check, grade="doubtful", reason=f"{check.reason}; {why}" if check.reason else why)
 
 
-def _presence(ctx: CheckContext, quote: list[str], candidates: list[PathResolution]) -> tuple[float, int]:
-    """The share of the quote's substantive lines that exist anywhere, and how many such lines it has."""
-    lines = [n for n in (normalise(q) for q in quote if not is_elision(q)) if len(n) >= MIN_SUBSTANTIVE]
+def _substantive(quote: list[str]) -> list[str]:
+    """The quote's normalised lines long enough to count as evidence of their own."""
+    return [n for n in (normalise(q) for q in quote if not is_elision(q)) if len(n) >= MIN_SUBSTANTIVE]
+
+
+def _presence(ctx: CheckContext, quote: list[str], candidates: list[PathResolution], limits: list[str]
+              ) -> tuple[float, int]:
+    """The share of the quote's substantive lines that exist anywhere, and how many such lines it has.
+
+    Head first; the merge base and earlier versions only for the lines head lacks. A line no
+    bounded search could settle counts as missing, and the search is noted as cut short."""
+    lines = _substantive(quote)
     if not lines:
         return 1.0, 0
-    sides: list[Container[str]] = [ctx.line_index("head")]
-    if ctx.base is not None:
-        sides.append(ctx.line_index("base"))
-    if ctx.history is not None:
-        sides.append(ctx.history.normalised_lines(_history_paths(candidates)))
-    return sum(1 for n in lines if any(n in side for side in sides)) / len(lines), len(lines)
+    missing, unsettled = list(dict.fromkeys(lines)), set()
+    for side in ("head", "base"):
+        if missing and (side == "head" or ctx.base is not None):
+            found = ctx.line_search(side).lookup(missing)
+            unsettled |= {n for n in missing if not found[n].complete}
+            missing = [n for n in missing if not found[n].paths]
+    if missing and ctx.history is not None:
+        paths = _history_paths(candidates)
+        earlier = ctx.history.normalised_lines(paths)
+        missing = [n for n in missing if n not in earlier]
+        if missing:
+            _note_unread_history(ctx, paths, limits)
+    unsure = len(unsettled.intersection(missing))
+    if unsure:
+        limits.append(f"{unsure} of its lines could not be looked up in every file within the "
+                      f"{ctx.options.max_scan_bytes}-byte scan budget")
+    return sum(1 for n in lines if n not in missing) / len(lines), len(lines)
 
 
 def _argued(differences: tuple, finding: Finding) -> bool:  # type: ignore[type-arg]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from reviewvet.git import Git, TreeEntry
 
 DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024
+READ_BATCH_BYTES = 16 * 1024 * 1024  # blobs read by one ``cat-file --batch`` when reading many files
 # A Git LFS pointer stands for a file kept outside the repository (spec v1; pointers are under 1024 bytes).
 LFS_POINTER_PREFIXES = (b"version https://git-lfs.github.com/spec/v1", b"version https://hawser.github.com/spec/v1")
 LFS_POINTER_MAX_BYTES = 1024
@@ -53,35 +55,71 @@ class Snapshot:
         return path in self.tree
 
     def load(self, paths: list[str]) -> None:
-        """Read every path not yet read, in one ``git cat-file --batch``."""
+        """Read every path not yet read, in bulk (one ``git cat-file --batch`` per 16 MiB)."""
         todo = [p for p in dict.fromkeys(paths) if p in self.tree and p not in self._files]
-        readable = []
-        for path in todo:
-            entry = self.tree[path]
-            if entry.is_symlink:
-                self._files[path] = Unreadable(path, "is a symbolic link; reviewvet does not follow links")
-            elif entry.is_submodule:
-                self._files[path] = Unreadable(path, "is a submodule, not a file")
-            elif entry.size > self.max_bytes:
-                self._files[path] = Unreadable(path, f"is {entry.size} bytes, over the {self.max_bytes}-byte limit")
-            else:
-                readable.append(entry)
-        blobs = self.git.read_blobs([e.oid for e in readable])
-        for entry in readable:
-            self._files[entry.path] = _decode(entry.path, blobs.get(entry.oid))
+        for _ in self.stream(todo, keep=True):
+            pass
+
+    def _keep(self, f: FileText | Unreadable) -> None:
+        self._files[f.path] = f
+
+    def _refused(self, path: str) -> Unreadable | None:
+        """Why ``path`` is not read at all (a link, a submodule, too large), or None when it may be."""
+        entry = self.tree[path]
+        if entry.is_symlink:
+            return Unreadable(path, "is a symbolic link; reviewvet does not follow links")
+        if entry.is_submodule:
+            return Unreadable(path, "is a submodule, not a file")
+        if entry.size > self.max_bytes:
+            return Unreadable(path, f"is {entry.size} bytes, over the {self.max_bytes}-byte limit")
+        return None
+
+    def readable_bytes(self, paths: list[str] | None = None) -> int:
+        """How many bytes reading ``paths`` (default: every file) as text would read, from the tree's sizes."""
+        chosen = self.tree if paths is None else dict.fromkeys(p for p in paths if p in self.tree)
+        return sum(self.tree[p].size for p in chosen if self._refused(p) is None)
+
+    def stream(self, paths: list[str] | None = None, *, keep: bool = False, batch_bytes: int = READ_BATCH_BYTES
+               ) -> Iterator[FileText | Unreadable]:
+        """Each of ``paths`` (default: every file) as text or Unreadable, read in bulk batches; kept
+        only when ``keep``, so a pass over every file does not stay in memory. Files already kept
+        come from memory."""
+        batch: list[TreeEntry] = []
+        size = 0
+        for path in dict.fromkeys(self.tree if paths is None else paths):
+            if path not in self.tree:
+                continue
+            ready = self._files.get(path) or self._refused(path)
+            if ready is not None:
+                if keep and path not in self._files:
+                    self._keep(ready)
+                yield ready
+                continue
+            batch.append(self.tree[path])
+            size += self.tree[path].size
+            if size >= batch_bytes:
+                yield from self._read(batch, keep)
+                batch, size = [], 0
+        yield from self._read(batch, keep)
+
+    def _read(self, entries: list[TreeEntry], keep: bool) -> Iterator[FileText | Unreadable]:
+        blobs = self.git.read_blobs([e.oid for e in entries])
+        for entry in entries:
+            f = _decode(entry.path, blobs.get(entry.oid))
+            if keep:
+                self._keep(f)
+            yield f
 
     def file(self, path: str) -> FileText | Unreadable | None:
         """The text of ``path``, Unreadable with a reason, or None when the path is absent."""
         if path not in self.tree:
             return None
-        if path not in self._files:
-            self.load([path])
-        return self._files[path]
+        known = self._files.get(path)
+        return known if known is not None else next(self.stream([path], keep=True))
 
     def text_files(self) -> list[FileText]:
-        """Every readable text file of the revision (loads them all, once)."""
-        self.load(list(self.tree))
-        return [f for f in self._files.values() if isinstance(f, FileText)]
+        """Every readable text file of the revision (read in bulk, and not kept by the snapshot)."""
+        return [f for f in self.stream() if isinstance(f, FileText)]
 
     def submodule_of(self, path: str) -> str | None:
         """The submodule (gitlink) ``path`` is or lies inside, or None."""
