@@ -9,11 +9,12 @@ import pytest
 
 from reviewvet.checks.context import CheckContext, CheckOptions
 from reviewvet.checks.history import FileHistory
+from reviewvet.checks.matching import _FileMemo
 from reviewvet.checks.search import GrepLines, LineIndex, Occurrences
 from reviewvet.git import Git
 from reviewvet.ingest.parse import parse_review
 from reviewvet.pipeline import check_finding
-from reviewvet.resolve.snapshot import Snapshot
+from reviewvet.resolve.snapshot import FileText, Snapshot
 
 FILES = 24
 SMALL = CheckOptions(symbols=False, provenance=False, max_index_bytes=8 * 1024)  # the corpus is ~70 KB
@@ -170,6 +171,27 @@ def test_git_grep_reads_fixed_strings_whatever_the_repository_configures(make_re
     assert sorted(git.grep_files(head, [["f(y", "x :="]]) or []) == ["a:b.go", "bin.dat"]
     assert git.grep_files(head, [["f(y", "x :="], ["-e"]]) == ["a:b.go", "bin.dat", "c.go"]
     assert git.grep_files(head, [["nowhere at all"]]) == []
+
+
+def test_a_snapshot_keeps_at_most_its_budget_of_text_and_reads_again_what_it_dropped(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo, head = corpus_repo(make_repo)
+    snapshot = Snapshot(Git(repo.path), head, max_kept_bytes=8 * 1024)
+    paths = [p for p in snapshot.tree if p.startswith("part")]
+    snapshot.load(paths)  # a review naming every file
+    assert 0 < snapshot.kept_bytes <= 8 * 1024
+    first = snapshot.file(paths[0])
+    assert first is not None and first == FileText(paths[0], tuple(corpus_file(0).splitlines()))
+
+
+def test_per_file_memos_are_bounded_by_characters() -> None:
+    calls: list[int] = []
+    memo = _FileMemo(lambda lines: calls.append(len(lines)) or len(lines), max_chars=25)
+    small, other = ("x" * 9,), ("y" * 9,)
+    assert memo(small) == 1 and memo(small) == 1 and calls == [1]  # remembered
+    memo(other)
+    memo(("z" * 9,))  # 30 characters kept: the oldest goes
+    memo(small)
+    assert calls == [1, 1, 1, 1]
 
 
 def test_a_revision_runs_a_bounded_number_of_greps(make_repo) -> None:  # type: ignore[no-untyped-def]

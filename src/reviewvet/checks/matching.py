@@ -9,8 +9,10 @@ from __future__ import annotations
 import bisect
 import difflib
 import re
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import Generic, TypeVar
 
 _WS = re.compile(r"\s+")
 _ELISION_LINE = re.compile(r"^\s*(?:\.\.\.|\u2026|(?://|#|--|/\*)\s*(?:\.\.\.|\u2026)\s*(?:\*/)?)\s*[,;]?\s*$")
@@ -46,8 +48,33 @@ class Indexed:
     where: tuple[int, ...]
 
 
-@lru_cache(maxsize=4096)
-def index_lines(lines: tuple[str, ...]) -> Indexed:
+_T = TypeVar("_T")
+MEMO_CHARS = 64 * 1024 * 1024  # characters of file text each per-file memo may keep
+
+
+class _FileMemo(Generic[_T]):
+    """A least-recently-used memo of a result per file's lines, bounded by the characters it keeps
+    (a count bound would let a few thousand large files pile up)."""
+
+    def __init__(self, compute: Callable[[tuple[str, ...]], _T], max_chars: int = MEMO_CHARS) -> None:
+        self._compute, self._max = compute, max_chars
+        self._kept: OrderedDict[tuple[str, ...], tuple[_T, int]] = OrderedDict()
+        self._chars = 0
+
+    def __call__(self, lines: tuple[str, ...]) -> _T:
+        kept = self._kept.get(lines)
+        if kept is not None:
+            self._kept.move_to_end(lines)
+            return kept[0]
+        value, size = self._compute(lines), sum(map(len, lines)) + len(lines)
+        self._kept[lines] = (value, size)
+        self._chars += size
+        while self._chars > self._max and len(self._kept) > 1:
+            self._chars -= self._kept.popitem(last=False)[1][1]
+        return value
+
+
+def _index_lines(lines: tuple[str, ...]) -> Indexed:
     norm, where = [], []
     for i, line in enumerate(lines):
         n = normalise(line)
@@ -55,6 +82,9 @@ def index_lines(lines: tuple[str, ...]) -> Indexed:
             norm.append(n)
             where.append(i)
     return Indexed(lines, tuple(norm), tuple(where))
+
+
+index_lines = _FileMemo(_index_lines)
 
 
 def find_exact(quote: list[str], lines: tuple[str, ...]) -> tuple[int, int] | None:
@@ -218,9 +248,7 @@ def _quoted(line: str) -> _Quoted:
                    bool(_CLOSING.match(line)))
 
 
-@lru_cache(maxsize=1024)
-def _squashed_lines(lines: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(_squash(n) for n in index_lines(lines).norm)
+_squashed_lines = _FileMemo(lambda lines: tuple(_squash(n) for n in index_lines(lines).norm))
 
 
 def find_abbreviated(quote: list[str], lines: tuple[str, ...]) -> tuple[int, int] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -11,6 +12,7 @@ from reviewvet.git import Git, TreeEntry
 
 DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024
 READ_BATCH_BYTES = 16 * 1024 * 1024  # blobs read by one ``cat-file --batch`` when reading many files
+DEFAULT_MAX_KEPT_BYTES = 256 * 1024 * 1024  # text a snapshot keeps in memory; the least recently read goes first
 # A Git LFS pointer stands for a file kept outside the repository (spec v1; pointers are under 1024 bytes).
 LFS_POINTER_PREFIXES = (b"version https://git-lfs.github.com/spec/v1", b"version https://hawser.github.com/spec/v1")
 LFS_POINTER_MAX_BYTES = 1024
@@ -34,13 +36,16 @@ class Unreadable:
 
 @dataclass
 class Snapshot:
-    """The files of one revision; blob contents are fetched in bulk and kept."""
+    """The files of one revision; blob contents are fetched in bulk and kept, up to ``max_kept_bytes``
+    (beyond it the least recently read texts are dropped, and read again when asked for)."""
 
     git: Git
     rev: str
     max_bytes: int = DEFAULT_MAX_FILE_BYTES
+    max_kept_bytes: int = DEFAULT_MAX_KEPT_BYTES
     tree: dict[str, TreeEntry] = field(init=False)
-    _files: dict[str, FileText | Unreadable] = field(init=False, default_factory=dict)
+    _files: OrderedDict[str, FileText | Unreadable] = field(init=False, default_factory=OrderedDict)
+    _kept_bytes: int = field(init=False, default=0)
     _by_name: dict[str, list[str]] = field(init=False, default_factory=dict)
     _gitlinks: list[str] = field(init=False, default_factory=list)
 
@@ -60,8 +65,19 @@ class Snapshot:
         for _ in self.stream(todo, keep=True):
             pass
 
+    @property
+    def kept_bytes(self) -> int:
+        """Bytes of text the snapshot holds in memory now."""
+        return self._kept_bytes
+
     def _keep(self, f: FileText | Unreadable) -> None:
         self._files[f.path] = f
+        if isinstance(f, FileText):
+            self._kept_bytes += self.tree[f.path].size
+        while self._kept_bytes > self.max_kept_bytes and len(self._files) > 1:
+            _, dropped = self._files.popitem(last=False)
+            if isinstance(dropped, FileText):
+                self._kept_bytes -= self.tree[dropped.path].size
 
     def _refused(self, path: str) -> Unreadable | None:
         """Why ``path`` is not read at all (a link, a submodule, too large), or None when it may be."""
@@ -82,8 +98,8 @@ class Snapshot:
     def stream(self, paths: list[str] | None = None, *, keep: bool = False, batch_bytes: int = READ_BATCH_BYTES
                ) -> Iterator[FileText | Unreadable]:
         """Each of ``paths`` (default: every file) as text or Unreadable, read in bulk batches; kept
-        only when ``keep``, so a pass over every file does not stay in memory. Files already kept
-        come from memory."""
+        (within ``max_kept_bytes``) only when ``keep``, so a pass over every file does not stay in
+        memory. Files already kept come from memory."""
         batch: list[TreeEntry] = []
         size = 0
         for path in dict.fromkeys(self.tree if paths is None else paths):
