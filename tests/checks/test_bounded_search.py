@@ -5,12 +5,14 @@ limits) leaves a quote doubtful, never refuted."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from reviewvet.checks.context import CheckContext, CheckOptions
 from reviewvet.checks.history import FileHistory
 from reviewvet.checks.matching import _FileMemo
-from reviewvet.checks.search import GrepLines, LineIndex, Occurrences
+from reviewvet.checks.search import GrepLines, GrepWords, LineIndex, Occurrences
 from reviewvet.git import Git
 from reviewvet.ingest.parse import parse_review
 from reviewvet.pipeline import check_finding
@@ -208,3 +210,21 @@ def test_a_line_git_cannot_take_as_an_argument_is_unsettled_not_a_crash(make_rep
     grep = GrepLines(Snapshot(Git(repo.path), head), max_scan_bytes=1 << 20)
     odd = "x := \ud800 // a lone surrogate"
     assert grep.lookup([odd]) == {odd: Occurrences((), complete=False)} and grep.greps == 0
+
+
+def test_over_the_index_budget_words_are_looked_up_with_git_grep(make_repo) -> None:  # type: ignore[no-untyped-def]
+    """A name in no file is found nowhere, a name in a string is text: the same answers as the word set."""
+    repo, head = corpus_repo(make_repo)
+    text = review(head[:7], [("svc/handler.go:3", "func Handle(req *Request) error {\n")]).replace(
+        "**Finding 1**", "**`reapStaleLeases` never runs, and `word190` is logged**")
+    answers = []
+    for options in (INDEXED, SMALL):
+        git = Git(repo.path)
+        ctx = CheckContext(Snapshot(git, head), Snapshot(git, repo.rev("main")), replace(options, symbols=True),
+                           evidence="reviewed-head")
+        verdict = check_finding(ctx, parse_review(text).findings[0])
+        answers.append({s.identifier: (s.status, s.grade) for s in verdict.symbols})
+        assert isinstance(ctx.words("head"), GrepWords) == (options is SMALL)
+    assert answers[0] == answers[1]
+    assert answers[1]["reapStaleLeases"] == ("nowhere", "refuted")
+    assert answers[1]["word190"][0] == "text-only"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from reviewvet.checks.search import GrepLines, LineIndex, LineSearch
+from reviewvet.checks.search import GrepLines, GrepWords, LineIndex, LineSearch
 from reviewvet.resolve.snapshot import FileText, PathResolution, Snapshot, resolve_path
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class CheckContext:
     cache: ParseCache | None = None
     _searches: dict[str, LineSearch] = field(default_factory=dict)
     _repo_index: dict[str, RepoIndex] = field(default_factory=dict)
-    _words: dict[str, set[str]] = field(default_factory=dict)
+    _words: dict[str, Container[str]] = field(default_factory=dict)
     _external: set[str] | None = None
     _shallow: set[str] | None = None
     evidence: str = "user-given-head"  # how certain it is that head is the code the review read
@@ -121,13 +122,16 @@ class CheckContext:
     def base_index(self) -> RepoIndex | None:
         return self._index(self.base) if self.base is not None else None
 
-    def words(self, side: str) -> set[str]:
-        """Every identifier-shaped word in the text files of head or base."""
+    def words(self, side: str) -> Container[str]:
+        """Every identifier-shaped word in the text files of head or base: a set when the revision's text
+        fits in ``max_index_bytes``, else looked up word by word with ``git grep`` (checks.search)."""
         from reviewvet.checks.symbols import words_of
 
         snapshot = self.head if side == "head" else self.base
         if snapshot is None:
             return set()
+        if side not in self._words and snapshot.readable_bytes() > self.options.max_index_bytes:
+            self._words[side] = GrepWords(snapshot, self.options.max_scan_bytes, words_of)
         if side not in self._words:
             words: set[str] = set()
             for f in snapshot.stream():  # the files are not kept: only their words

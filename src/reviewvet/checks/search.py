@@ -21,7 +21,7 @@ Every answer says whether it is complete. Nothing may be refuted on an incomplet
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -201,3 +201,34 @@ def within(snapshot: Snapshot, paths: list[str], budget: int) -> list[str]:
         out.append(path)
     return out
 
+
+@dataclass
+class GrepWords:
+    """Whether a word is in any text file of a revision, by ``git grep`` and reading the files it names.
+
+    When they do not all fit in the scan budget and none read holds the word, the word counts as
+    present: a word is never called missing on a partial read."""
+
+    snapshot: Snapshot
+    max_scan_bytes: int
+    words_of: Callable[[list[tuple[str, ...]]], set[str]]
+    _known: dict[str, bool] = field(default_factory=dict)
+
+    def __contains__(self, word: object) -> bool:
+        if not isinstance(word, str) or not word:
+            return False
+        if word not in self._known:
+            self._known[word] = self._find(word)
+        return self._known[word]
+
+    def _find(self, word: str) -> bool:
+        if not passable(word):
+            return True
+        found = self.snapshot.git.grep_files(self.snapshot.rev, [[word[:MAX_TERM_CHARS]]])
+        if found is None:
+            return True
+        readable = within(self.snapshot, found, self.max_scan_bytes)
+        for f in self.snapshot.stream(readable):
+            if isinstance(f, FileText) and word in self.words_of([f.lines]):
+                return True
+        return len(readable) < len(found)
