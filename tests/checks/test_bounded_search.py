@@ -228,3 +228,12 @@ def test_over_the_index_budget_words_are_looked_up_with_git_grep(make_repo) -> N
     assert answers[0] == answers[1]
     assert answers[1]["reapStaleLeases"] == ("nowhere", "refuted")
     assert answers[1]["word190"][0] == "text-only"
+
+
+def test_lines_past_the_per_lookup_cap_are_looked_up_later(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo, head = corpus_repo(make_repo)
+    grep = GrepLines(Snapshot(Git(repo.path), head), max_scan_bytes=1 << 20)
+    lines = [line.strip() for i in (3, 4) for line in corpus_file(i).splitlines() if "result" in line][:65]
+    first = grep.lookup(lines)
+    assert all(first[n].complete for n in lines[:64]) and not first[lines[64]].complete
+    assert grep.lookup([lines[64]])[lines[64]] == Occurrences(("part0/file4.go",))

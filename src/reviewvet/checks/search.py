@@ -99,9 +99,6 @@ class LineIndex:
             return ()
         return (self.paths[first], *(self.paths[i] for i in self._more.get(h, ())))
 
-    def __contains__(self, line: object) -> bool:
-        return isinstance(line, str) and hash(line) in self._first
-
     def lookup(self, lines: Sequence[str]) -> dict[str, Occurrences]:
         return {n: Occurrences(self.where(n)) for n in lines}
 
@@ -142,14 +139,13 @@ class GrepLines:
     greps: int = 0  # git grep processes run
 
     def lookup(self, lines: Sequence[str]) -> dict[str, Occurrences]:
+        """Lines too short (or unfit) for git grep, and those past ``MAX_GREP_LINES``, stay unsettled."""
         todo = [n for n in dict.fromkeys(lines) if n not in self._known]
         wanted = [n for n in todo if greppable(n)][:MAX_GREP_LINES]
-        for n in todo:
-            if n not in wanted:
-                self._known[n] = Occurrences((), complete=False)
         if wanted:
             self._find(wanted)
-        return {n: self._known[n] for n in lines}
+        unsettled = Occurrences((), complete=False)
+        return {n: self._known.get(n, unsettled) for n in lines}
 
     def _find(self, lines: list[str]) -> None:
         """Rounds of one git grep each, until every line is settled or the rounds run out."""
