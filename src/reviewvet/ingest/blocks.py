@@ -191,14 +191,18 @@ def _diff_start(code: list[str]) -> int:
     the diff kept its ``+``/``-``/space markers (a context line starts with one space, which
     unmarked source never does), they are two blocks.
     """
-    for cut in range(1, len(code)):
-        head, tail = code[:cut], [line for line in code[cut:] if line]
-        if (
-            all(line[:1] not in ("+", "-", " ") for line in head)
-            and tail and tail[0][:1] == " "
-            and all(line[:1] in ("+", "-", " ") for line in tail)
-            and any(line[:1] in ("+", "-") for line in tail)
-        ):
+    n = len(code)
+    marked = [line[:1] in ("+", "-", " ") for line in code]
+    head_end = next((i for i, m in enumerate(marked) if m), n)  # a cut is at or before the first marked line
+    tail_start = n  # ... and at or after the start of the run of marked (or empty) lines that ends the code
+    while tail_start > 0 and (marked[tail_start - 1] or not code[tail_start - 1]):
+        tail_start -= 1
+    first, changed = [""] * (n + 1), [False] * (n + 1)  # from each line on: the first non-empty, any +/- line
+    for i in range(n - 1, -1, -1):
+        first[i] = code[i] or first[i + 1]
+        changed[i] = changed[i + 1] or code[i][:1] in ("+", "-")
+    for cut in range(max(1, tail_start), min(head_end, n - 1) + 1):  # linear: each cut checked in O(1)
+        if first[cut][:1] == " " and changed[cut]:
             return cut
     return 0
 

@@ -239,11 +239,17 @@ def _split_last_sentence(text: str) -> tuple[str, str]:
 def unique_keys(findings: Sequence[Finding], warnings: list[ParseWarning]) -> list[Finding]:
     """The findings with unique keys: a repeated origin and id gets ``#2``, ``#3`` … and a warning."""
     first: dict[str, str] = {}  # key -> where its first finding is
+    tried: dict[str, int] = {}  # key -> the occurrence its next repeat starts from (repeats are not rescanned)
     out = []
     for index, finding in enumerate(findings):
         keyed = finding
-        while keyed.key in first:
-            keyed = replace(keyed, occurrence=keyed.occurrence + 1)
+        if finding.key in first:
+            occurrence = max(finding.occurrence + 1, tried.get(finding.key, 0))
+            base = f"{finding.origin}/{finding.id}"
+            while f"{base}#{occurrence}" in first:
+                occurrence += 1
+            tried[finding.key] = occurrence + 1
+            keyed = replace(finding, occurrence=occurrence)
         where = f"line {finding.line}" if finding.line else f"finding {index + 1}"
         if keyed is not finding:
             warnings.append(ParseWarning(finding.line, f"{finding.key} at {where} repeats the key of the finding "

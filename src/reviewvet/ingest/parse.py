@@ -185,6 +185,7 @@ class _Walker:
         self.warnings: list[ParseWarning] = []
         self.consolidated: list[Finding] = []
         self.reviews: list[_AppendixReview] = []
+        self.placeholders = 0  # reviews attributed to agent-1, agent-2 ...
         self.in_appendix = False
         self.closed = False
         self.section: SectionText | None = None
@@ -297,8 +298,8 @@ class _Walker:
         """A review that names no agent is attributed to a placeholder, ``agent-1`` …, with a warning."""
         if review.agent:
             return
-        number = 1 + sum(1 for r in self.reviews if re.fullmatch(r"agent-\d+", r.agent))
-        review.agent = f"agent-{number}"
+        self.placeholders += 1  # counted, not recounted per review: thousands of titles stay linear
+        review.agent = f"agent-{self.placeholders}"
         self.warnings.append(ParseWarning(review.line, f"a review in the appendix names no agent; "
                                           f"its findings are attributed to {review.agent!r}"))
 
