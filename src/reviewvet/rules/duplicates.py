@@ -39,6 +39,21 @@ def _same_place(a: set[tuple[str, int, int]], b: set[tuple[str, int, int]]) -> b
     return any(p == q and s <= e2 and s2 <= e for p, s, e in a for q, s2, e2 in b)
 
 
+def _sharing_a_path(candidates: list[FindingVerdict], places: dict[str, set[tuple[str, int, int]]]
+                    ) -> list[tuple[str, str]]:
+    """Pairs of findings of different origins that cite a common file, in the order of ``candidates``:
+    only those can be at the same place, so findings about other files are never compared."""
+    order = {v.finding.key: i for i, v in enumerate(candidates)}
+    origin = {v.finding.key: v.finding.origin for v in candidates}
+    by_path: dict[str, list[str]] = {}
+    for v in candidates:
+        for path in {p for p, _, _ in places[v.finding.key]}:
+            by_path.setdefault(path, []).append(v.finding.key)
+    pairs = {(a, b) for keys in by_path.values() for i, a in enumerate(keys) for b in keys[i + 1:]
+             if origin[a] != origin[b]}
+    return sorted(pairs, key=lambda pair: (order[pair[0]], order[pair[1]]))
+
+
 def group_duplicates(verdicts: tuple[FindingVerdict, ...]) -> dict[str, dict[str, Any]]:
     """For each finding key, its ``duplicate`` facts: size, agents, primary, unique, group."""
     candidates = [v for v in verdicts if v.finding.section in FINDING_SECTIONS]
@@ -55,15 +70,11 @@ def group_duplicates(verdicts: tuple[FindingVerdict, ...]) -> dict[str, dict[str
 
     consolidated = {v.finding.key: v.finding.origin == "consolidated" for v in candidates}
     pairs = []
-    for i, a in enumerate(candidates):
-        for b in candidates[i + 1:]:
-            ka, kb = a.finding.key, b.finding.key
-            if a.finding.origin == b.finding.origin:
-                continue
-            same_lines = len(places[ka] & places[kb])
-            related = len(names[ka] & names[kb]) + len(words[ka] & words[kb])
-            if same_lines or (_same_place(places[ka], places[kb]) and related):
-                pairs.append((-same_lines, -related, ka, kb))
+    for ka, kb in _sharing_a_path(candidates, places):
+        same_lines = len(places[ka] & places[kb])
+        related = len(names[ka] & names[kb]) + len(words[ka] & words[kb])
+        if same_lines or (_same_place(places[ka], places[kb]) and related):
+            pairs.append((-same_lines, -related, ka, kb))
     for _, _, ka, kb in sorted(pairs):  # strongest matches first
         ra, rb = root(ka), root(kb)
         if ra != rb and not (consolidated[ra] and consolidated[rb]):  # never merge two consolidated findings
