@@ -11,6 +11,7 @@ from pathlib import Path
 
 from reviewvet.audit.workers import DEFAULT_BUDGET
 from reviewvet.errors import UsageError
+from reviewvet.report.escape import visible
 
 REPORT_GROUPS = ("agent", "model", "month", "round")
 
@@ -107,7 +108,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     print(f"{len(summary.outcomes)} files: {counts}")
     for outcome in summary.outcomes:
         if outcome.status in ("skipped", "unverified"):
-            print(f"  {outcome.status}: {outcome.source}: {outcome.reason}")
+            print(visible(f"  {outcome.status}: {outcome.source}: {outcome.reason}"))
     return 0
 
 

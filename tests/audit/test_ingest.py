@@ -347,3 +347,12 @@ def test_jobs_are_bounded(tmp_path: Path, jobs: str) -> None:
     assert (code, out) == (2, "")
     assert err.startswith(f"reviewvet: error: --jobs {jobs} must be between 1 and ")
     assert not (tmp_path / "a.duckdb").exists()
+
+
+def test_outcome_lines_spell_out_control_characters(tmp_path: Path, kettle: Any) -> None:
+    repo, _ = kettle
+    folder = tmp_path / "reviews"
+    write(folder, "clear\x1b[2J.csv", "a,b\n")
+    code, out, _ = cli("audit", "ingest", folder, "--repo", repo.path, "--db", tmp_path / "audit.duckdb")
+    assert code == 0
+    assert "\x1b" not in out and "clear\\x1b[2J.csv" in out
