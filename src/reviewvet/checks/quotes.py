@@ -102,7 +102,7 @@ def check_block(ctx: CheckContext, number: int, block: CodeBlock, claimed: list[
                       reason="; ".join([*(f"{u.path!r} {u.reason}" for u in unreadable), *elsewhere_only]))
     earlier = _search_history(ctx, quote, candidates, limits)
     if earlier:
-        return earlier_result(number, block, earlier, searched)
+        return _earlier_result(number, block, earlier, searched)
     return _closest(ctx, result, quote, block.language, candidates, head_files, limits)
 
 
@@ -139,7 +139,7 @@ def _found_elsewhere(hit: Hit, candidates: list[PathResolution], claimed: list[F
     return hit[0], "found by searching every file"
 
 
-def earlier_result(number: int, block: CodeBlock, hit: tuple[Hit, str, str], searched: tuple[str, ...]
+def _earlier_result(number: int, block: CodeBlock, hit: tuple[Hit, str, str], searched: tuple[str, ...]
                    ) -> QuoteCheck:
     (status, path, first, last, matched), commit, date = hit
     return QuoteCheck(number, block.line, block.role, "earlier-version",

@@ -23,11 +23,9 @@ def finding_verdict(quotes: tuple[QuoteCheck, ...], lines: tuple[LineCheck, ...]
             graded.append((q.grade, q.evidence, f"block {q.block + 1} (review line {q.block_line}): "
                            f"{q.status}" + (f" — {q.reason}" if q.reason else "")))
     for s in symbols:
-        if s.grade and s.grade != "confirmed":
-            graded.append((s.grade, s.evidence, f"`{s.identifier}`: {s.status}" + (f" — {s.reason}" if s.reason
-                                                                                   else "")))
-        elif s.grade:
-            graded.append((s.grade, s.evidence, ""))
+        if s.grade:
+            why = f"`{s.identifier}`: {s.status}" + (f" — {s.reason}" if s.reason else "")
+            graded.append((s.grade, s.evidence, why if s.grade != "confirmed" else ""))
     for c in lines:
         if flattened and c.basis == "quote" and c.status == "wrong":
             continue  # compared with a guessed block: its place proves nothing about the claim
