@@ -18,7 +18,7 @@ REVIEWS = ROOT / "fixtures" / "reviews"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def private_parse_cache(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def private_parse_cache(tmp_path_factory: pytest.TempPathFactory):
     """Tests never touch the user's parse cache: one cache folder for the whole session."""
     import os
 
@@ -38,7 +38,7 @@ def demo_repo(tmp_path_factory: pytest.TempPathFactory) -> DemoRepo:
 
 
 @pytest.fixture
-def make_repo(tmp_path: Path):  # type: ignore[no-untyped-def]
+def make_repo(tmp_path: Path):
     """A fresh RepoBuilder in this test's temporary folder."""
 
     def build(name: str = "repo") -> RepoBuilder:

@@ -7,7 +7,7 @@ import json
 from reviewvet.cli import main
 
 
-def test_bench_verify_reports_stages_and_the_generated_truth(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_bench_verify_reports_stages_and_the_generated_truth(capsys, tmp_path) -> None:
     code = main(["bench", "verify", "--files", "20", "--findings", "12", "--runs", "1", "--json",
                  "--keep", str(tmp_path / "repo")])
     figures = json.loads(capsys.readouterr().out)
@@ -19,7 +19,7 @@ def test_bench_verify_reports_stages_and_the_generated_truth(capsys, tmp_path) -
     assert (tmp_path / "repo" / ".git").is_dir()
 
 
-def test_bench_refuses_a_non_empty_keep_folder(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_bench_refuses_a_non_empty_keep_folder(capsys, tmp_path) -> None:
     (tmp_path / "x").write_text("mine")
     assert main(["bench", "verify", "--keep", str(tmp_path)]) == 2
     assert "not empty" in capsys.readouterr().err

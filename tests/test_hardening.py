@@ -8,17 +8,17 @@ import os
 import subprocess
 from pathlib import Path
 
-from reviewvet.checks.context import CheckOptions
+from reviewvet.model.verification import CheckOptions
 from reviewvet.cli import main
 from reviewvet.git import Git
 from reviewvet.ingest.parse import parse_review
-from reviewvet.pipeline import VerifyOptions, clear_process_caches, load_review, verify
+from reviewvet.api import VerifyOptions, load_review, verify_repository
 
 GO = ("package m\n\n// Twice doubles.\nfunc Twice(a int) int {\n\treturn Add(a, a)\n}\n\n"
       "func Add(a, b int) int {\n\treturn a + b\n}\n")
 
 
-def small_repo(make_repo, name: str = "repo"):  # type: ignore[no-untyped-def]
+def small_repo(make_repo, name: str = "repo"):
     repo = make_repo(name)
     repo.commit("m: add", {"go.mod": "module example.com/m\n\ngo 1.21\n", "a.go": GO}, date="2025-03-01T09:00:00+00:00")
     repo.branch("pr")
@@ -34,11 +34,12 @@ def finding(ref: str, code: str = "", title: str = "Twice", label: str = "gap") 
             f"The code at `{ref}` is the point.\n\n{block}*(important, {label} — here.)*\n")
 
 
-def run(repo, text: str, **options):  # type: ignore[no-untyped-def]
-    return verify(parse_review(text), repo.path, VerifyOptions(head="pr", base="main", **options))
+def run(repo, text: str, use_cache: bool = True, **options):
+    return verify_repository(repo.path, parse_review(text), head="pr", base="main", use_cache=use_cache,
+                             options=VerifyOptions(**options))
 
 
-def test_a_partial_clone_is_refused_and_left_untouched(make_repo, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_partial_clone_is_refused_and_left_untouched(make_repo, tmp_path: Path, capsys) -> None:
     source = small_repo(make_repo, "source")
     source.run("config", "uploadpack.allowFilter", "true")  # our own test repository, serving the clone
     clone = tmp_path / "partial"
@@ -52,19 +53,18 @@ def test_a_partial_clone_is_refused_and_left_untouched(make_repo, tmp_path: Path
     assert sorted(p.name for p in (clone / ".git" / "objects" / "pack").iterdir()) == before
 
 
-def test_the_users_git_configuration_does_not_change_results(make_repo, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_users_git_configuration_does_not_change_results(make_repo, tmp_path: Path, monkeypatch) -> None:
     repo = small_repo(make_repo)
     plain = run(repo, finding("a.go:4-6", "func Twice(a int) int {\n"))
     config = tmp_path / "gitconfig"
     config.write_text("[diff]\n\tnoprefix = true\n\tmnemonicPrefix = true\n[blame]\n\tignoreRevsFile = .nope\n")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    clear_process_caches()
     configured = run(repo, finding("a.go:4-6", "func Twice(a int) int {\n"))
     statuses = [[c.status for c in v.provenance.claims] for v in (plain.verdicts[0], configured.verdicts[0])]
     assert statuses == [["widened"], ["widened"]]  # blame ran, and the diff was read: Add changed
 
 
-def test_changed_paths_with_spaces_are_read(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_changed_paths_with_spaces_are_read(make_repo) -> None:
     repo = make_repo()
     repo.commit("add", {"my dir/a b.go": GO}, date="2025-03-01T09:00:00+00:00")
     repo.branch("pr")
@@ -74,7 +74,7 @@ def test_changed_paths_with_spaces_are_read(make_repo) -> None:  # type: ignore[
     assert list(changes) == ["my dir/a b.go"] and changes["my dir/a b.go"].added == ((9, 9),)
 
 
-def test_a_form_feed_does_not_shift_line_numbers(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_a_form_feed_does_not_shift_line_numbers(make_repo) -> None:
     repo = make_repo()
     repo.commit("add", {"a.go": GO.replace("// Twice doubles.", "// Twice doubles.\f")},
                 date="2025-03-01T09:00:00+00:00")
@@ -85,26 +85,26 @@ def test_a_form_feed_does_not_shift_line_numbers(make_repo) -> None:  # type: ig
     assert v.provenance is not None and v.provenance.status == "gap"
 
 
-def test_a_claim_without_lines_and_a_backwards_range(make_repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_claim_without_lines_and_a_backwards_range(make_repo, tmp_path: Path) -> None:
     repo = small_repo(make_repo)
     claims = tmp_path / "c.json"
     claims.write_text(json.dumps({"reviewvet_claims": 1, "findings": [
         {"id": "I1", "title": "t", "label": "gap", "locations": [{"path": "a.go"}]}]}), encoding="utf-8")
-    (v,) = verify(load_review(claims), repo.path, VerifyOptions(head="pr", base="main")).verdicts
+    (v,) = verify_repository(repo.path, load_review(claims), head="pr", base="main").verdicts
     assert [c.status for c in v.lines] == ["unverified"]
     (back,) = run(repo, finding("a.go:6-4")).verdicts
     assert [c.status for c in back.lines] == ["unknown"] and "backwards" in back.lines[0].reason
     assert back.provenance is not None and not any(c.start > c.end for c in back.provenance.claims)
 
 
-def test_an_invented_package_is_unresolved_not_external(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_an_invented_package_is_unresolved_not_external(make_repo) -> None:
     repo = small_repo(make_repo)
     (v,) = run(repo, finding("a.go:4-6", title="`retrykit.ResetBudget()` is never called")).verdicts
     assert [(s.identifier, s.status) for s in v.symbols if s.identifier.startswith("retrykit")] == [
         ("retrykit.ResetBudget", "unresolved")]
 
 
-def test_a_short_absent_quote_reads_all_candidate_files_in_one_process(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_a_short_absent_quote_reads_all_candidate_files_in_one_process(make_repo) -> None:
     repo = make_repo()
     files = {f"pkg/f{i}.go": f"package pkg\n\nfunc F{i}() int {{ return {i} }}\n" for i in range(60)}
     repo.commit("many", files, date="2025-03-01T09:00:00+00:00")
@@ -112,13 +112,12 @@ def test_a_short_absent_quote_reads_all_candidate_files_in_one_process(make_repo
     repo.checkout("pr")
     text = ("# Deep Review: t\n\n## Important Issues\n\nI1. **x** [Claude]\n\n```go\nzork()\n```\n\n"
             "*(important, gap — x.)*\n")
-    clear_process_caches()
     result = run(repo, text, use_cache=False, checks=CheckOptions(symbols=False, provenance=False))
     assert result.verdicts[0].quotes[0].status == "absent"
     assert result.git_processes < 15, result.git_processes
 
 
-def test_within_that_is_not_a_number_is_a_clear_error(make_repo, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_within_that_is_not_a_number_is_a_clear_error(make_repo, tmp_path: Path, capsys) -> None:
     repo = small_repo(make_repo)
     context = tmp_path / "ctx.yaml"
     context.write_text("conventions:\n  - name: x\n    files: '*.go'\n    when: 'a'\n    require_after: 'b'\n"

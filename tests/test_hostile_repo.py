@@ -108,7 +108,7 @@ def normalised(data: Any, repo: Path) -> Any:
     return data.replace(str(repo), "<repo>") if isinstance(data, str) else data
 
 
-def test_every_command_answers_as_on_a_clean_copy_and_runs_nothing(repos, demo_repo, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_every_command_answers_as_on_a_clean_copy_and_runs_nothing(repos, demo_repo, capsys, monkeypatch) -> None:
     before = snapshot(repos.hostile)
     reset(repos.armory)  # only this test's commands count
     clean = {name: run(capsys, repos.clean, argv) for name, argv in COMMANDS.items()}
@@ -134,7 +134,7 @@ def test_every_command_answers_as_on_a_clean_copy_and_runs_nothing(repos, demo_r
     assert clean["symbols"] and clean["callers"] and clean["callees"]
 
 
-def test_audit_ingest_stores_what_it_stores_for_a_clean_copy(repos, capsys, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_audit_ingest_stores_what_it_stores_for_a_clean_copy(repos, capsys, tmp_path, monkeypatch) -> None:
     before = snapshot(repos.hostile)
     reset(repos.armory)  # only this test's commands count
     mapping = tmp_path / "map.json"  # the review's own head is unreachable: ingest is told which to use
@@ -162,7 +162,7 @@ def test_audit_ingest_stores_what_it_stores_for_a_clean_copy(repos, capsys, tmp_
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
                     reason="giving the repository to another user needs root")
-def test_a_repository_of_another_user_is_refused_with_the_reason(repos, capsys, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_repository_of_another_user_is_refused_with_the_reason(repos, capsys, tmp_path, monkeypatch) -> None:
     theirs = tmp_path / "theirs" / "hostile"
     shutil.copytree(repos.hostile, theirs, symlinks=True)
     subprocess.run(["chown", "-R", "4242:4242", str(theirs)], check=True)
@@ -179,7 +179,7 @@ def test_a_repository_of_another_user_is_refused_with_the_reason(repos, capsys, 
     assert ran(repos.armory) == []
 
 
-def test_the_hostile_repository_does_run_its_programs_under_plain_git(repos, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_hostile_repository_does_run_its_programs_under_plain_git(repos, tmp_path) -> None:
     """The fixture is armed: plain git, on another armed copy, runs every kind of program."""
     copy = tmp_path / "armed" / "hostile"  # the conditional include matches this path too
     shutil.copytree(repos.origin, copy, symlinks=True)
@@ -234,7 +234,7 @@ FROB_NEW = ("#include <stdio.h>\n\nint fib(int n)\n{\n    if(n > 2)\n    {\n    
 NUMBERED = {name: "".join(f"{name} line {n}\n" for n in range(1, 21)) for name in ("p.txt", "q.txt")}
 
 
-def diff_repo(make_repo):  # type: ignore[no-untyped-def]
+def diff_repo(make_repo):
     """A change whose hunks depend on the diff algorithm, the indent heuristic, the inter-hunk
     context, the rename limit and the submodule settings."""
     repo = make_repo()
@@ -258,7 +258,7 @@ def diff_repo(make_repo):  # type: ignore[no-untyped-def]
                                      "diff.interHunkContext=100", "diff.renameLimit=1", "core.bigFileThreshold=1",
                                      "color.diff=always", "diff.noprefix=true", "diff.submodule=log",
                                      "diff.ignoreSubmodules=all"])
-def test_a_diff_setting_of_the_repository_changes_no_hunk(make_repo, setting: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_diff_setting_of_the_repository_changes_no_hunk(make_repo, setting: str) -> None:
     repo, base, head = diff_repo(make_repo)
     plain = git(repo.path, "diff", "-U0", "-M", base, head)
     before = Git(repo.path).changed_lines(base, head)
@@ -272,14 +272,14 @@ def test_a_diff_setting_of_the_repository_changes_no_hunk(make_repo, setting: st
     assert before["vendor/lib"].added == ((1, 1),)
 
 
-def test_the_users_diff_options_in_the_environment_change_no_hunk(make_repo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_users_diff_options_in_the_environment_change_no_hunk(make_repo, monkeypatch) -> None:
     repo, base, head = diff_repo(make_repo)
     before = Git(repo.path).changed_lines(base, head)
     monkeypatch.setenv("GIT_DIFF_OPTS", "--unified=20")  # git lets it win over -U0
     assert Git(repo.path).changed_lines(base, head) == before
 
 
-def test_log_follow_does_not_add_commits_from_before_a_rename(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_log_follow_does_not_add_commits_from_before_a_rename(make_repo) -> None:
     repo = make_repo()
     base = repo.commit("base", {"old.txt": "one\ntwo\n"})
     repo.commit("edit", {"old.txt": "one\n2\n"})
@@ -292,7 +292,7 @@ def test_log_follow_does_not_add_commits_from_before_a_rename(make_repo) -> None
     assert [e.subject for e in Git(repo.path).commits_touching(base, head, "new.txt")] == ["rename"]
 
 
-def test_blame_show_root_does_not_change_boundaries(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_blame_show_root_does_not_change_boundaries(make_repo) -> None:
     """A history with a second root (merged from an unrelated branch): its root commit is a boundary."""
     repo = make_repo()
     base = repo.commit("base", {"a.txt": "one\n"})

@@ -50,7 +50,7 @@ func Twice(a int) int {
 
 
 @pytest.fixture
-def repo(make_repo):  # type: ignore[no-untyped-def]
+def repo(make_repo):
     repo = make_repo()
     repo.commit("m: add", {"go.mod": "module example.com/m\n\ngo 1.21\n", "a.go": GO},
                 date="2025-03-01T09:00:00+00:00")
@@ -68,18 +68,18 @@ def review(tmp_path: Path) -> Path:
     return path
 
 
-def verify_args(repo, review: Path, *extra: str) -> list[str]:  # type: ignore[no-untyped-def]
+def verify_args(repo, review: Path, *extra: str) -> list[str]:
     return ["verify", str(review), "--repo", str(repo.path), "--base", "main", "--head", "pr", *extra]
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+def run(capsys, *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
 
 
 @pytest.fixture
-def printed(capsys, repo, review) -> str:  # type: ignore[no-untyped-def]
+def printed(capsys, repo, review) -> str:
     """The Markdown report as verify prints it to standard output."""
     code, out, err = run(capsys, *verify_args(repo, review, "--format", "markdown"))
     assert code == 0, err
@@ -103,7 +103,7 @@ def refused(code: int, out: str, err: str) -> str:
 # -- regular files and links --------------------------------------------------------------------
 
 
-def test_a_new_output_file_gets_the_mode_the_umask_gives(capsys, tmp_path, repo, review, printed):  # type: ignore[no-untyped-def]
+def test_a_new_output_file_gets_the_mode_the_umask_gives(capsys, tmp_path, repo, review, printed):
     target = tmp_path / "out" / "report.md"
     target.parent.mkdir()
     previous = os.umask(0o027)
@@ -117,7 +117,7 @@ def test_a_new_output_file_gets_the_mode_the_umask_gives(capsys, tmp_path, repo,
     assert os.listdir(target.parent) == ["report.md"]
 
 
-def test_an_existing_report_is_replaced_whole_and_keeps_its_mode(capsys, tmp_path, repo, review, printed):  # type: ignore[no-untyped-def]
+def test_an_existing_report_is_replaced_whole_and_keeps_its_mode(capsys, tmp_path, repo, review, printed):
     target = tmp_path / "report.md"
     target.write_text("an older report\n", encoding="utf-8")
     target.chmod(0o604)
@@ -130,7 +130,7 @@ def test_an_existing_report_is_replaced_whole_and_keeps_its_mode(capsys, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inputs", "repo", "report.md"]
 
 
-def test_a_symbolic_link_is_followed_and_stays_a_link(capsys, tmp_path, repo, review, printed):  # type: ignore[no-untyped-def]
+def test_a_symbolic_link_is_followed_and_stays_a_link(capsys, tmp_path, repo, review, printed):
     reports = tmp_path / "reports"
     reports.mkdir()
     real = reports / "2026-03-02.md"
@@ -151,7 +151,7 @@ def test_a_symbolic_link_is_followed_and_stays_a_link(capsys, tmp_path, repo, re
         real.write_text("an older report\n", encoding="utf-8")
 
 
-def test_a_dangling_link_creates_the_file_it_names(capsys, tmp_path, repo, review, printed):  # type: ignore[no-untyped-def]
+def test_a_dangling_link_creates_the_file_it_names(capsys, tmp_path, repo, review, printed):
     link = tmp_path / "latest.md"
     link.symlink_to("new.md")
     code, out, err = run(capsys, *verify_args(repo, review, "--format", "markdown", "-o", str(link)))
@@ -176,7 +176,7 @@ def make_device(path: Path, minor: int) -> Path:
     return path
 
 
-def test_a_device_is_written_in_place(capsys, tmp_path, repo, review):  # type: ignore[no-untyped-def]
+def test_a_device_is_written_in_place(capsys, tmp_path, repo, review):
     null = make_device(tmp_path / "null", 3)
     code, out, err = run(capsys, *verify_args(repo, review, "-o", str(null)))
     assert (code, out, err) == (0, "", "")
@@ -184,7 +184,7 @@ def test_a_device_is_written_in_place(capsys, tmp_path, repo, review):  # type: 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inputs", "null", "repo"]
 
 
-def test_a_full_device_is_exit_2_naming_it(capsys, tmp_path, repo, review):  # type: ignore[no-untyped-def]
+def test_a_full_device_is_exit_2_naming_it(capsys, tmp_path, repo, review):
     full = make_device(tmp_path / "full", 7)
     err = refused(*run(capsys, *verify_args(repo, review, "-o", str(full))))
     assert f"--output {str(full)!r}" in err and "No space left on device" in err
@@ -192,7 +192,7 @@ def test_a_full_device_is_exit_2_naming_it(capsys, tmp_path, repo, review):  # t
     assert sorted(p.name for p in tmp_path.iterdir()) == ["full", "inputs", "repo"]
 
 
-def test_a_fifo_is_written_in_place(capsys, tmp_path, repo, review, printed):  # type: ignore[no-untyped-def]
+def test_a_fifo_is_written_in_place(capsys, tmp_path, repo, review, printed):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     received: list[bytes] = []
@@ -210,7 +210,7 @@ def test_a_fifo_is_written_in_place(capsys, tmp_path, repo, review, printed):  #
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
 
-def test_a_link_to_standard_output_writes_to_the_open_descriptor(tmp_path, repo, review):  # type: ignore[no-untyped-def]
+def test_a_link_to_standard_output_writes_to_the_open_descriptor(tmp_path, repo, review):
     # Our own link with /dev/stdout's target, so that a broken writer could only replace this one.
     stdout_link = tmp_path / "stdout"
     stdout_link.symlink_to("/proc/self/fd/1")
@@ -232,7 +232,7 @@ def test_a_link_to_standard_output_writes_to_the_open_descriptor(tmp_path, repo,
 # -- places that cannot be written --------------------------------------------------------------
 
 
-def test_output_to_a_directory_is_exit_2(capsys, tmp_path, repo, review):  # type: ignore[no-untyped-def]
+def test_output_to_a_directory_is_exit_2(capsys, tmp_path, repo, review):
     folder = tmp_path / "out"
     folder.mkdir()
     err = refused(*run(capsys, *verify_args(repo, review, "-o", str(folder))))
@@ -240,14 +240,14 @@ def test_output_to_a_directory_is_exit_2(capsys, tmp_path, repo, review):  # typ
     assert list(folder.iterdir()) == []
 
 
-def test_output_below_a_file_is_exit_2(capsys, tmp_path, repo, review):  # type: ignore[no-untyped-def]
+def test_output_below_a_file_is_exit_2(capsys, tmp_path, repo, review):
     target = tmp_path / "inputs" / "review.md" / "report.md"
     err = refused(*run(capsys, *verify_args(repo, review, "-o", str(target))))
     assert f"--output {str(target)!r}" in err and "is not a directory" in err
     assert review.read_text("utf-8") == REVIEW
 
 
-def test_output_into_a_folder_that_cannot_be_written_is_exit_2(capsys, tmp_path, repo, review):  # type: ignore[no-untyped-def]
+def test_output_into_a_folder_that_cannot_be_written_is_exit_2(capsys, tmp_path, repo, review):
     if os.geteuid() != 0:
         folder = tmp_path / "read-only"
         folder.mkdir()
@@ -262,7 +262,7 @@ def test_output_into_a_folder_that_cannot_be_written_is_exit_2(capsys, tmp_path,
     assert not target.exists()
 
 
-def test_standard_output_on_a_full_device_is_exit_2(tmp_path, repo, review):  # type: ignore[no-untyped-def]
+def test_standard_output_on_a_full_device_is_exit_2(tmp_path, repo, review):
     if not Path("/dev/full").is_char_device():
         pytest.skip("no /dev/full")
     with open("/dev/full", "wb") as full:
@@ -272,7 +272,7 @@ def test_standard_output_on_a_full_device_is_exit_2(tmp_path, repo, review):  # 
     assert proc.stderr == "reviewvet: error: standard output: No space left on device\n"
 
 
-def test_a_reader_that_leaves_early_is_no_error(tmp_path, repo, review):  # type: ignore[no-untyped-def]
+def test_a_reader_that_leaves_early_is_no_error(tmp_path, repo, review):
     review.write_text(REVIEW.replace("func Twice(a int) int {", "func Thrice(a int) int {"), encoding="utf-8")
     read_end, write_end = os.pipe()
     os.close(read_end)  # like `| head` having exited: every write is a broken pipe
@@ -281,8 +281,9 @@ def test_a_reader_that_leaves_early_is_no_error(tmp_path, repo, review):  # type
                               stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60, check=False)
     finally:
         os.close(write_end)
-    assert proc.stderr == ""
-    assert proc.returncode == 1  # --fail-on still decides: the quote is not what the file has
+    # No word about the closed pipe; --fail-on still decides, and names the finding that raised it.
+    assert proc.stderr == "reviewvet: --fail-on: raised by 1 finding:\n  consolidated/I1: near-miss-quote (a.go:4-6)\n"
+    assert proc.returncode == 1  # the quote is not what the file has
 
 
 # -- audit report --out ---------------------------------------------------------------------------
@@ -296,16 +297,16 @@ def empty_store(tmp_path: Path) -> Path:
     return db
 
 
-def test_audit_report_out_that_is_a_file_is_exit_2(capsys, tmp_path, empty_store):  # type: ignore[no-untyped-def]
+def test_audit_report_out_that_is_a_file_is_exit_2(capsys, tmp_path, empty_store):
     taken = tmp_path / "report"
     taken.write_text("not a folder\n", encoding="utf-8")
     code, out, err = run(capsys, "audit", "report", "--db", str(empty_store), "--out", str(taken))
     assert code == 2 and "Traceback" not in err
-    assert err.endswith(f"reviewvet: error: --out {str(taken)!r} exists and is not a directory\n")
+    assert err.endswith(f"reviewvet: error: --out: output folder {str(taken)!r} exists and is not a directory\n")
     assert taken.read_text("utf-8") == "not a folder\n"
 
 
-def test_audit_report_out_replaces_its_own_files_keeping_their_mode(capsys, tmp_path, empty_store):  # type: ignore[no-untyped-def]
+def test_audit_report_out_replaces_its_own_files_keeping_their_mode(capsys, tmp_path, empty_store):
     folder = tmp_path / "report"
     folder.mkdir()
     (folder / "notes.txt").write_text("mine\n", encoding="utf-8")
@@ -325,14 +326,14 @@ def test_audit_report_out_replaces_its_own_files_keeping_their_mode(capsys, tmp_
 # -- bad input: exit 2, one line naming it ----------------------------------------------------------
 
 
-def test_deeply_nested_claims_are_exit_2_naming_the_file(capsys, tmp_path, repo):  # type: ignore[no-untyped-def]
+def test_deeply_nested_claims_are_exit_2_naming_the_file(capsys, tmp_path, repo):
     claims = tmp_path / "claims.json"
     claims.write_text('{"reviewvet_claims": 1, "findings": ' + "[" * 100_000 + "]" * 100_000 + "}")
     err = refused(*run(capsys, *verify_args(repo, claims)))
     assert f"claims file {str(claims)!r}" in err and "too deeply" in err
 
 
-def test_a_rule_file_that_is_not_utf8_is_exit_2_at_its_line(capsys, tmp_path, repo, review):  # type: ignore[no-untyped-def]
+def test_a_rule_file_that_is_not_utf8_is_exit_2_at_its_line(capsys, tmp_path, repo, review):
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "mine.yaml").write_bytes(b"rules:\n  - code: RV901\n    name: caf\xe9\n")
@@ -340,14 +341,14 @@ def test_a_rule_file_that_is_not_utf8_is_exit_2_at_its_line(capsys, tmp_path, re
     assert err == f"reviewvet: error: {rules / 'mine.yaml'}:3: not UTF-8 (byte 0xe9)\n"
 
 
-def test_a_context_file_that_is_not_utf8_is_exit_2_at_its_line(capsys, tmp_path, repo, review):  # type: ignore[no-untyped-def]
+def test_a_context_file_that_is_not_utf8_is_exit_2_at_its_line(capsys, tmp_path, repo, review):
     context = tmp_path / "context.yaml"
     context.write_bytes(b"conventions: []\n# \xff\n")
     err = refused(*run(capsys, *verify_args(repo, review, "--context", str(context))))
     assert err == f"reviewvet: error: {context}:2: not UTF-8 (byte 0xff)\n"
 
 
-def test_python_tags_in_a_rule_file_are_refused_not_run(capsys, tmp_path, repo, review):  # type: ignore[no-untyped-def]
+def test_python_tags_in_a_rule_file_are_refused_not_run(capsys, tmp_path, repo, review):
     rules = tmp_path / "rules"
     rules.mkdir()
     marker = tmp_path / "ran"
@@ -358,7 +359,7 @@ def test_python_tags_in_a_rule_file_are_refused_not_run(capsys, tmp_path, repo, 
 
 
 @pytest.mark.parametrize("content", [b"not a database\n", b"DUCK" * 1000], ids=["foreign", "truncated"])
-def test_an_audit_store_that_is_not_one_is_exit_2(capsys, tmp_path, content):  # type: ignore[no-untyped-def]
+def test_an_audit_store_that_is_not_one_is_exit_2(capsys, tmp_path, content):
     db = tmp_path / "audit.duckdb"
     db.write_bytes(content)
     err = refused(*run(capsys, "audit", "report", "--db", str(db)))
@@ -376,7 +377,7 @@ def broken_format(monkeypatch: pytest.MonkeyPatch) -> str:
     return "broken"
 
 
-def test_an_internal_error_is_exit_3_in_one_line(capsys, tmp_path, repo, review, broken_format, monkeypatch):  # type: ignore[no-untyped-def]
+def test_an_internal_error_is_exit_3_in_one_line(capsys, tmp_path, repo, review, broken_format, monkeypatch):
     monkeypatch.delenv("REVIEWVET_DEBUG", raising=False)
     target = tmp_path / "report.txt"
     code, out, err = run(capsys, *verify_args(repo, review, "--format", broken_format, "-o", str(target)))
@@ -388,7 +389,7 @@ def test_an_internal_error_is_exit_3_in_one_line(capsys, tmp_path, repo, review,
 
 
 @pytest.mark.parametrize("how", ["flag", "environment"])
-def test_debug_prints_the_traceback_of_an_internal_error(capsys, repo, review, broken_format, monkeypatch, how):  # type: ignore[no-untyped-def]
+def test_debug_prints_the_traceback_of_an_internal_error(capsys, repo, review, broken_format, monkeypatch, how):
     monkeypatch.delenv("REVIEWVET_DEBUG", raising=False)
     if how == "environment":
         monkeypatch.setenv("REVIEWVET_DEBUG", "1")
@@ -401,7 +402,7 @@ def test_debug_prints_the_traceback_of_an_internal_error(capsys, repo, review, b
                         "the traceback is above\n")
 
 
-def test_help_names_the_exit_codes(capsys):  # type: ignore[no-untyped-def]
+def test_help_names_the_exit_codes(capsys):
     helps = []
     for argv in (["--help"], ["verify", "--help"]):
         with pytest.raises(SystemExit) as exc:
@@ -417,7 +418,7 @@ def test_help_names_the_exit_codes(capsys):  # type: ignore[no-untyped-def]
 # -- Ctrl-C: exit 130, a message, no traceback, nothing written ------------------------------------
 
 
-def test_ctrl_c_while_reading_the_review(tmp_path, repo):  # type: ignore[no-untyped-def]
+def test_ctrl_c_while_reading_the_review(tmp_path, repo):
     fifo = tmp_path / "review.md"
     os.mkfifo(fifo)
     target = tmp_path / "out" / "report.json"
@@ -436,7 +437,7 @@ def test_ctrl_c_while_reading_the_review(tmp_path, repo):  # type: ignore[no-unt
     assert list(target.parent.iterdir()) == []
 
 
-def _open_when_read(fifo: Path, proc: subprocess.Popen) -> int:  # type: ignore[type-arg]
+def _open_when_read(fifo: Path, proc: subprocess.Popen[str]) -> int:
     """The FIFO's write end, opened once the process has opened it for reading."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
@@ -448,7 +449,7 @@ def _open_when_read(fifo: Path, proc: subprocess.Popen) -> int:  # type: ignore[
 
 
 @pytest.mark.slow
-def test_ctrl_c_while_parse_workers_run(tmp_path):  # type: ignore[no-untyped-def]
+def test_ctrl_c_while_parse_workers_run(tmp_path):
     from reviewvet.bench.synth import generate_repo
 
     repo = generate_repo(tmp_path / "big", 150, functions=30)  # big enough to parse in two processes
@@ -513,7 +514,7 @@ def hostile_claims(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("options", [["--format", "terminal", "--color", "never"],
                                      ["--format", "terminal", "--color", "always"],
                                      ["--format", "markdown"]], ids=["terminal", "colour", "markdown"])
-def test_control_characters_are_spelled_out(capsys, repo, hostile_claims, options):  # type: ignore[no-untyped-def]
+def test_control_characters_are_spelled_out(capsys, repo, hostile_claims, options):
     code, out, err = run(capsys, *verify_args(repo, hostile_claims, *options))
     assert code == 0, err
     for raw in RAW:
@@ -526,7 +527,7 @@ def test_control_characters_are_spelled_out(capsys, repo, hostile_claims, option
 
 
 @pytest.mark.parametrize("fmt", ["json", "sarif", "rdjsonl"])
-def test_json_formats_escape_c1_and_bidi_characters_too(capsys, repo, hostile_claims, fmt):  # type: ignore[no-untyped-def]
+def test_json_formats_escape_c1_and_bidi_characters_too(capsys, repo, hostile_claims, fmt):
     import json
 
     code, out, err = run(capsys, *verify_args(repo, hostile_claims, "--format", fmt))
@@ -545,7 +546,7 @@ def strings(data: object) -> list[str]:
     return [text for value in values for text in strings(value)]
 
 
-def test_an_error_message_spells_out_control_characters(capsys, tmp_path, repo, review):  # type: ignore[no-untyped-def]
+def test_an_error_message_spells_out_control_characters(capsys, tmp_path, repo, review):
     folder = tmp_path / f"rules{HOSTILE}"
     err = refused(*run(capsys, *verify_args(repo, review, "--rules", str(folder))))
     assert f"rules{SPELLED}" in err
@@ -554,7 +555,7 @@ def test_an_error_message_spells_out_control_characters(capsys, tmp_path, repo, 
 
 
 @pytest.fixture
-def hostile_names(make_repo):  # type: ignore[no-untyped-def]
+def hostile_names(make_repo):
     """A repository whose file and function names carry control characters."""
     repo = make_repo("names")
     name = f"b{HOSTILE}.sh"
@@ -565,7 +566,7 @@ def hostile_names(make_repo):  # type: ignore[no-untyped-def]
     return repo, name
 
 
-def test_symbols_and_blame_spell_out_control_characters_in_names(capsys, hostile_names):  # type: ignore[no-untyped-def]
+def test_symbols_and_blame_spell_out_control_characters_in_names(capsys, hostile_names):
     repo, name = hostile_names
     for argv in (["symbols", "--repo", str(repo.path), "--rev", "pr"],
                  ["blame", "--repo", str(repo.path), "--base", "main", "--head", "pr", f"{name}:3"]):

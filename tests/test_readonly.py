@@ -35,7 +35,7 @@ def snapshot(root: Path) -> dict[str, tuple[str, int, int, int]]:
     return entries
 
 
-def verify(capsys, repo: Path, *args: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+def verify(capsys, repo: Path, *args: str) -> tuple[int, str]:
     code = main(["verify", str(DEMO_REVIEW), "--repo", str(repo), *args])
     out, err = capsys.readouterr()
     assert code in (0, 1), err
@@ -47,13 +47,13 @@ def flags_by_finding(report: str) -> dict[str, list[str]]:
 
 
 @pytest.fixture
-def demo_copy(demo_repo, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+def demo_copy(demo_repo, tmp_path: Path) -> Path:
     copy = tmp_path / "beacon"
     shutil.copytree(demo_repo.path, copy, symlinks=True)
     return copy
 
 
-def test_verify_writes_nothing_into_the_repository(capsys, tmp_path, demo_copy, demo_repo):  # type: ignore[no-untyped-def]
+def test_verify_writes_nothing_into_the_repository(capsys, tmp_path, demo_copy, demo_repo):
     (demo_copy / "scripts" / "lib.sh").write_text("# a dirty work tree must not matter\n")
     before = snapshot(demo_copy)
     assert any(p.startswith(".git/objects/") for p in before) and "scripts/run-agent.sh" in before
@@ -70,7 +70,7 @@ def test_verify_writes_nothing_into_the_repository(capsys, tmp_path, demo_copy, 
     assert json.loads(report)["revisions"]["head"]["sha"] == demo_repo.head_sha
 
 
-def test_verify_on_a_bare_clone(capsys, tmp_path, demo_copy, demo_repo):  # type: ignore[no-untyped-def]
+def test_verify_on_a_bare_clone(capsys, tmp_path, demo_copy, demo_repo):
     bare = tmp_path / "beacon.git"
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env.update(GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1")

@@ -20,12 +20,14 @@ Replace refs and grafts are ignored: objects are read as they are stored.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewvet.errors import GitError, RepositoryError, RevisionError
+from reviewvet.model.source import BlameLine, CommitInfo, FileChange, FileVersion, LogEntry, TreeEntry
 
 _SETTINGS = tuple(arg for setting in (
     "core.quotepath=off",
@@ -87,34 +89,6 @@ _UNSET_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTOR
               "GIT_REPLACE_REF_BASE")
 
 
-@dataclass(frozen=True)
-class TreeEntry:
-    """One file of a tree: its path, git mode, object id and size in bytes."""
-
-    path: str
-    mode: str
-    oid: str
-    size: int
-
-    @property
-    def is_symlink(self) -> bool:
-        return self.mode == "120000"
-
-    @property
-    def is_submodule(self) -> bool:
-        return self.mode == "160000"
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    """One commit of a history listing."""
-
-    sha: str
-    subject: str
-    date: str
-    refs: str = ""
-
-
 @dataclass
 class Git:
     """Runs read-only git commands against one repository and times them."""
@@ -173,13 +147,13 @@ class Git:
 
     # -- revisions --------------------------------------------------------------
 
-    def resolve(self, rev: str, *, what: str = "revision") -> str:
-        """The full commit id of ``rev``; RevisionError when it is unusable."""
+    def resolve(self, rev: str, *, what: str = "revision", field: str | None = None) -> str:
+        """The full commit id of ``rev``; RevisionError (about the input ``field``) when it is unusable."""
         if not rev or rev.startswith("-"):
-            raise RevisionError(f"{what} {rev!r} looks like an option, not a revision")
+            raise RevisionError(f"{what} {rev!r} looks like an option, not a revision", field=field)
         sha = self.try_resolve(rev)
         if sha is None:
-            raise RevisionError(f"{what} {rev!r} is not a commit in {str(self.repo)!r}")
+            raise RevisionError(f"{what} {rev!r} is not a commit in {str(self.repo)!r}", field=field)
         return sha
 
     def try_resolve(self, rev: str) -> str | None:
@@ -213,21 +187,22 @@ class Git:
         return list(reversed(self._log(["--first-parent", f"--max-count={limit}"], [rng])))
 
     def _log(self, options: list[str], revs: list[str], *, with_refs: bool = False) -> list[LogEntry]:
-        """``git log`` with our own fixed options; ``revs`` (from input) come after --end-of-options."""
+        """``git log`` with our own fixed options; ``revs`` (from input) come after --end-of-options.
+
+        Fields are separated by NUL and, with ``-z``, so are records: a subject can hold any other
+        character (a record separator, say), never a NUL, so entries are read by counting fields.
+        """
         fields = "%H%x00%s%x00%aI" + ("%x00%D" if with_refs else "")
         tail = ["--end-of-options", *revs] if revs else []
         decorate = ["--decorate=short"] if with_refs else []
-        out = self._run(["log", *_LOG_OPTIONS, *decorate, *options, f"--format={fields}%x1e", *tail], check=False)
-        entries = []
-        for record in out.stdout.decode("utf-8", "replace").split("\x1e"):
-            parts = record.strip("\n").split("\x00")
-            if len(parts) == (4 if with_refs else 3):
-                entries.append(LogEntry(*parts))
-        return entries
+        out = self._run(["log", "-z", *_LOG_OPTIONS, *decorate, *options, f"--format={fields}", *tail], check=False)
+        return _log_entries(out.stdout.decode("utf-8", "replace"), 4 if with_refs else 3)
 
     def pull_request_refs(self, number: int) -> list[tuple[str, str]]:
         """(ref name, commit id) of the refs of pull request ``number`` (``refs/pull/N/head``, remotes' copies)."""
-        patterns = [f"refs/pull/{number}/", f"refs/remotes/*/pull/{number}/", f"refs/remotes/*/pr/{number}"]
+        # A pattern without a wildcard matches as a prefix; one with a wildcard must match the whole name
+        # (``*`` stops at a slash), so a remote's copies are spelled out to their last component.
+        patterns = [f"refs/pull/{number}/", f"refs/remotes/*/pull/{number}/*", f"refs/remotes/*/pr/{number}"]
         out = self._run(["for-each-ref", "--format=%(refname) %(objectname)", *patterns],
                         check=False).stdout.decode("utf-8", "replace")
         refs = [tuple(line.split(" ", 1)) for line in out.splitlines() if " " in line]
@@ -282,20 +257,9 @@ class Git:
         if not paths or not tips or not all(all(c in "0123456789abcdef^" for c in r) for r in revs):
             return []
         specs = [f":(literal){p}" for p in paths]
-        out = self._run(["log", *_LOG_OPTIONS, "--no-renames", "--raw", "--no-abbrev", "--format=%x01%H %ct",
+        out = self._run(["log", "-z", *_LOG_OPTIONS, "--no-renames", "--raw", "--no-abbrev", "--format=%x01%H %ct",
                          "--end-of-options", *revs, "--", *specs], check=False)
-        versions: dict[str, FileVersion] = {}
-        commit, when = "", 0
-        for line in out.stdout.decode("utf-8", "replace").splitlines():
-            if line.startswith("\x01"):
-                commit, _, stamp = line[1:].partition(" ")
-                when = int(stamp or 0)
-            elif line.startswith(":") and "\t" in line:
-                meta, _, path = line.partition("\t")
-                fields = meta.split()
-                if len(fields) >= 4 and set(fields[3]) != {"0"} and fields[3] not in versions:
-                    versions[fields[3]] = FileVersion(path, fields[3], commit, when)
-        return list(versions.values())
+        return _file_versions(out.stdout.decode("utf-8", "surrogateescape"))
 
     def remote_url(self, remote: str = "origin") -> str:
         """The URL of a remote ("" when there is none), read from the repository's config."""
@@ -373,60 +337,6 @@ class Git:
         return [name.removeprefix(prefix) for name in names if name]
 
 
-@dataclass(frozen=True)
-class FileVersion:
-    """One version of a file in a history: its blob, the commit that wrote it and that commit's time."""
-
-    path: str
-    blob: str
-    commit: str
-    time: int
-
-
-@dataclass(frozen=True)
-class BlameLine:
-    """Who last changed line ``line`` of the blamed file: ``sha``, as line ``orig_line`` of ``path``."""
-
-    line: int
-    sha: str
-    orig_line: int
-    path: str
-
-
-@dataclass(frozen=True)
-class CommitInfo:
-    sha: str
-    author: str
-    time: int
-    summary: str
-    boundary: bool
-    tz: str = "+0000"  # the author's own offset, so dates read as ``git log --date=short`` shows them
-
-
-@dataclass(frozen=True)
-class FileChange:
-    """What a diff did to one file: lines added on the new side, lines deleted on the old side, and its
-    hunks as ``(old_start, old_count, new_start, new_count)``. A deleted file has an empty ``path``."""
-
-    path: str
-    old_path: str
-    added: tuple[tuple[int, int], ...]
-    deleted: tuple[tuple[int, int], ...]
-    hunks: tuple[tuple[int, int, int, int], ...] = ()
-
-    def new_line(self, old: int) -> int | None:
-        """Where line ``old`` of the old side is on the new side; None when the diff deleted it."""
-        if not self.path:
-            return None
-        shift = 0
-        for old_start, old_count, _new_start, new_count in self.hunks:
-            if old_start <= old < old_start + old_count:
-                return None
-            if (old_start + old_count - 1 if old_count else old_start) < old:  # -U0: "-n,0" inserts after line n
-                shift += new_count - old_count
-        return old + shift
-
-
 def parse_blame(text: str) -> tuple[list[BlameLine], dict[str, CommitInfo]]:
     """``git blame --porcelain`` output as lines and the commits they name."""
     lines: list[BlameLine] = []
@@ -445,7 +355,7 @@ def parse_blame(text: str) -> tuple[list[BlameLine], dict[str, CommitInfo]]:
             fields.setdefault(parts[0], {})
         elif current and raw:
             key, _, value = raw.partition(" ")
-            fields[current[0]][key] = value
+            fields[current[0]][key] = _unquote(value) if key == "filename" else value
     for sha, info in fields.items():
         commits[sha] = CommitInfo(sha, info.get("author", ""), int(info.get("author-time", "0") or 0),
                                   info.get("summary", ""), "boundary" in info, info.get("author-tz", "+0000"))
@@ -456,48 +366,131 @@ def parse_diff_hunks(text: str) -> dict[str, FileChange]:
     """``git diff -U0`` as, per file (new path; a deleted file under its old path), the added line
     ranges, the deleted ones and the hunks."""
     changes: dict[str, FileChange] = {}
-    old_path = new_path = None
-    added: list[tuple[int, int]] = []
-    deleted: list[tuple[int, int]] = []
-    hunks: list[tuple[int, int, int, int]] = []
+    for section in _file_sections(text):
+        change = _file_change(section)
+        if change is not None:
+            changes[change.path or change.old_path] = change
+    return changes
 
-    def close() -> None:
-        if new_path is not None:
-            changes[new_path] = FileChange(new_path, old_path or new_path, tuple(added), tuple(deleted), tuple(hunks))
-        elif old_path is not None:
-            changes[old_path] = FileChange("", old_path, (), tuple(deleted), tuple(hunks))
 
+def _file_sections(text: str) -> list[list[str]]:
+    """The lines of each file's part of a diff, each from its ``diff --git`` line on (and whatever
+    comes before the first). A content line starts with a space, ``+``, ``-`` or a backslash, so
+    it never looks like a ``diff --git`` line."""
+    sections: list[list[str]] = [[]]
     for line in text.split("\n"):
         if line.startswith("diff --git "):
-            close()
-            old_path = new_path = None
-            added, deleted, hunks = [], [], []
-        elif line.startswith("--- "):
+            sections.append([])
+        sections[-1].append(line)
+    return sections
+
+
+def _file_change(section: list[str]) -> FileChange | None:
+    """What one file's part of a diff changed; None when it names no file (no ``---``/``+++``
+    lines: a pure rename, a mode change, an empty new file, binary files shown without --text)."""
+    first_hunk = next((i for i, line in enumerate(section) if line.startswith("@@")), len(section))
+    old_path, new_path = _header_paths(section[:first_hunk])
+    if old_path is None and new_path is None:
+        return None
+    hunks = tuple(_hunk(line) for line in section[first_hunk:] if line.startswith("@@"))
+    deleted = tuple((old, old + count - 1) for old, count, _new, _count in hunks if count)
+    if new_path is None:
+        return FileChange("", old_path or "", (), deleted, hunks)
+    added = tuple((new, new + count - 1) for _old, _count, new, count in hunks if count)
+    return FileChange(new_path, old_path or new_path, added, deleted, hunks)
+
+
+def _header_paths(header: list[str]) -> tuple[str | None, str | None]:
+    """The old and new paths named by the ``---``/``+++`` lines of a file's header (the lines
+    before its first hunk, so no content line is ever read as one); None for /dev/null."""
+    old_path = new_path = None
+    for line in header:
+        if line.startswith("--- "):
             old_path = _diff_path(line[4:], "a/")
         elif line.startswith("+++ "):
             new_path = _diff_path(line[4:], "b/")
-        elif line.startswith("@@") and (new_path or old_path) is not None:
-            old, new = line.split(" ")[1:3]
-            hunk: list[int] = []
-            for side, target in ((old[1:], deleted), (new[1:], added)):
-                start, _, count = side.partition(",")
-                length = int(count) if count else 1
-                hunk += [int(start), length]
-                if length:
-                    target.append((int(start), int(start) + length - 1))
-            hunks.append((hunk[0], hunk[1], hunk[2], hunk[3]))
-    close()
-    return changes
+    return old_path, new_path
+
+
+def _hunk(line: str) -> tuple[int, int, int, int]:
+    """``@@ -old[,count] +new[,count] @@`` as (old start, old count, new start, new count); a count
+    left out is 1."""
+    old, new = line.split(" ")[1:3]
+    old_start, old_count = _hunk_side(old[1:])
+    new_start, new_count = _hunk_side(new[1:])
+    return old_start, old_count, new_start, new_count
+
+
+def _hunk_side(side: str) -> tuple[int, int]:
+    start, _, count = side.partition(",")
+    return int(start), int(count) if count else 1
 
 
 def _diff_path(raw: str, prefix: str) -> str | None:
     """The path of a ``---``/``+++`` line: without its prefix, the tab git adds after names with
     spaces, and C-style quoting for unusual names; None for /dev/null."""
-    text = raw.rstrip("\t")
-    if text.startswith('"') and text.endswith('"'):
-        text = text[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape").encode(
-            "latin-1", "replace").decode("utf-8", "replace")
+    text = _unquote(raw.rstrip("\t"))
     return text[len(prefix):] if text.startswith(prefix) else None
+
+
+# git's C-style escapes (quote.c): a named control character, a quote or backslash, or a byte in octal.
+_C_ESCAPE = re.compile(rb'\\(?:([0-3][0-7]{2})|(.))', re.DOTALL)
+_C_NAMED = {b"a": b"\a", b"b": b"\b", b"t": b"\t", b"n": b"\n", b"v": b"\v", b"f": b"\f", b"r": b"\r"}
+
+
+def _unquote(name: str) -> str:
+    """A file name as git printed it, C-style quoted (``"q\\"uote\\303\\251"``) when it holds a quote,
+    a backslash or a control character (or, under core.quotepath, a non-ASCII byte), else as is.
+
+    Escapes stand for bytes, and the bytes of the name are UTF-8: the unquoting is done on bytes
+    (a character left unescaped is its own UTF-8 bytes) and the result decoded once. Characters
+    the caller could not decode (surrogate escapes) go through unchanged.
+    """
+    if len(name) < 2 or not (name.startswith('"') and name.endswith('"')):
+        return name
+    raw = name[1:-1].encode("utf-8", "surrogateescape")
+    return _C_ESCAPE.sub(_unescape, raw).decode("utf-8", "surrogateescape")
+
+
+def _unescape(match: re.Match[bytes]) -> bytes:
+    octal, char = match.groups()
+    if octal is not None:
+        return bytes([int(octal, 8)])
+    return _C_NAMED.get(char, char)
+
+
+def _log_entries(text: str, width: int) -> list[LogEntry]:
+    """``git log -z`` output of ``width`` NUL-separated fields a commit, each commit ended by a NUL."""
+    values = text.split("\x00")
+    return [LogEntry(*values[i:i + width]) for i in range(0, len(values) - width, width)]
+
+
+def _file_versions(text: str) -> list[FileVersion]:
+    """``git log -z --raw --format=%x01%H %ct`` as each blob's first (newest) version.
+
+    Every field ends with a NUL: a commit line (``\\x01`` id and time; the first raw line after
+    it starts with a newline), then per file its raw line and its path, verbatim. A path is always
+    the field after a raw line, so a path starting with ``:`` or ``\\x01`` is still a path.
+    """
+    versions: dict[str, FileVersion] = {}
+    commit, when = "", 0
+    values = iter(text.split("\x00"))
+    for value in values:
+        record = value.lstrip("\n")
+        if record.startswith("\x01"):
+            commit, _, stamp = record[1:].partition(" ")
+            when = int(stamp or 0)
+        elif record.startswith(":"):
+            path, blob = next(values, ""), _new_blob(record)
+            if blob and blob not in versions:
+                versions[blob] = FileVersion(path, blob, commit, when)
+    return list(versions.values())
+
+
+def _new_blob(raw: str) -> str:
+    """The new side's blob of a raw line (``:old_mode new_mode old new status``); "" when the file is gone."""
+    fields = raw.split()
+    return fields[3] if len(fields) >= 4 and set(fields[3]) != {"0"} else ""
 
 
 def _not_a_repository(repo: Path, stderr: str) -> str:

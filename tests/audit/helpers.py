@@ -226,6 +226,33 @@ def fill_store(db: Path, reviews: int, findings: int = 3) -> None:
 
 
 @contextmanager
+def ctrl_c_at(function: str, at: str, where: dict[str, Any] | None = None) -> Iterator[list[str]]:
+    """Press Ctrl-C (SIGINT to this process, as a terminal sends it) the moment the main thread is
+    about to run the line of ``function`` holding ``at``, with these local values. A trace on the
+    main thread sees every line, so unlike ``ctrl_c_inside`` it never misses a statement that runs
+    too fast to be sampled; the signal lands as the statement starts."""
+    pressed: list[str] = []
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        if event == "line" and not pressed:
+            line = linecache.getline(frame.f_code.co_filename, frame.f_lineno or 0)
+            if at in line and all(frame.f_locals.get(k) == v for k, v in (where or {}).items()):
+                pressed.append(function)
+                os.kill(os.getpid(), signal.SIGINT)
+        return local
+
+    def calls(frame: Any, event: str, arg: Any) -> Any:
+        return local if event == "call" and frame.f_code.co_name == function and not pressed else None
+
+    previous = sys.gettrace()
+    sys.settrace(calls)
+    try:
+        yield pressed
+    finally:
+        sys.settrace(previous)
+
+
+@contextmanager
 def ctrl_c_inside(function: str, *, at: str = "", where: dict[str, Any] | None = None, after: float = 0.0,
                   simulated: bool = False) -> Iterator[list[str]]:
     """Press Ctrl-C the moment the main thread is inside ``function`` (and, given ``at``, its
@@ -242,7 +269,7 @@ def ctrl_c_inside(function: str, *, at: str = "", where: dict[str, Any] | None =
 
     def inside(frame: Any) -> bool:
         if at:
-            line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+            line = linecache.getline(frame.f_code.co_filename, frame.f_lineno or 0)
             return bool(frame.f_code.co_name == function and at in line
                         and all(frame.f_locals.get(k) == v for k, v in (where or {}).items()))
         while frame is not None and frame.f_code.co_name != function:

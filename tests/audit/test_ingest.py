@@ -300,7 +300,7 @@ def test_reviews_over_the_budget_are_skipped_and_the_ingest_ends(tmp_path: Path,
     assert code == 0, err
     assert out.startswith("2 files: 0 added, 0 replaced, 0 unverified, 0 unchanged, 2 skipped"), out
     for name in ("pr-7.md", "pr-7b.md"):
-        assert f"skipped: {folder / name}: over budget: not done in 0.001 s (--review-budget)" in out
+        assert f"skipped: {folder / name}: over budget: not done in 0.001 s, the time allowed for one review" in out
     assert counts(db)["reviews"] == 0
     # Nothing of the stopped work is left behind: a second ingest with the default budget stores both.
     code, out, err = cli("audit", "ingest", folder, "--repo", repo.path, "--db", db)

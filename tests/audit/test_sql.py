@@ -117,7 +117,7 @@ def test_selects_in_every_spelling_are_answered(store_dir: Path, query: str, exp
 def test_a_query_over_its_time_is_stopped(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started = time.monotonic()
     err = refused(store_dir, "SELECT count(*) FROM range(100000000000000) a", monkeypatch, "--timeout", "0.5")
-    assert "query stopped after 0.5 s (--timeout)" in err
+    assert "--timeout: query stopped after its time limit of 0.5 s" in err
     assert time.monotonic() - started < 15
 
 

@@ -16,6 +16,7 @@ from .helpers import (
     DEMO_REVIEW,
     cli,
     cli_process,
+    ctrl_c_at,
     counts,
     ctrl_c_inside,
     fill_store,
@@ -79,7 +80,7 @@ def test_report_refuses_a_store_with_a_newer_schema(tmp_path: Path) -> None:
     assert "schema version 3" in err
 
 
-def test_corrupted_store_exits_2_naming_it_and_is_left_alone(tmp_path: Path, demo_repo) -> None:  # type: ignore[no-untyped-def]
+def test_corrupted_store_exits_2_naming_it_and_is_left_alone(tmp_path: Path, demo_repo) -> None:
     db = tmp_path / "audit.duckdb"
     garbage = bytes(range(256)) * 64  # 16 KiB that are no DuckDB file
     db.write_bytes(garbage)
@@ -92,7 +93,7 @@ def test_corrupted_store_exits_2_naming_it_and_is_left_alone(tmp_path: Path, dem
     assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.duckdb"]  # no WAL or new file beside it
 
 
-def test_store_held_by_another_process_is_in_use(tmp_path: Path, demo_repo) -> None:  # type: ignore[no-untyped-def]
+def test_store_held_by_another_process_is_in_use(tmp_path: Path, demo_repo) -> None:
     db = tmp_path / "audit.duckdb"
     Store(db).close()
     with subprocess.Popen(
@@ -146,7 +147,7 @@ def foreign_duckdb(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def test_ingest_into_another_programs_duckdb_file_is_refused_before_any_ddl(tmp_path: Path, demo_repo) -> None:  # type: ignore[no-untyped-def]
+def test_ingest_into_another_programs_duckdb_file_is_refused_before_any_ddl(tmp_path: Path, demo_repo) -> None:
     db = tmp_path / "orders.duckdb"
     before = foreign_duckdb(db)
     code, out, err = cli("audit", "ingest", DEMO_REVIEW, "--repo", demo_repo.path, "--db", db)
@@ -198,7 +199,7 @@ def filled(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("cut", [1, 4096, 200_000, "half"])
 def test_a_truncated_store_answers_nothing_and_is_left_as_it_is(filled: Path, cut: int | str,
-                                                                demo_repo) -> None:  # type: ignore[no-untyped-def]
+                                                                demo_repo) -> None:
     size = filled.stat().st_size
     with filled.open("r+b") as handle:
         handle.truncate(size // 2 if cut == "half" else size - int(cut))
@@ -269,7 +270,7 @@ def test_ctrl_c_while_ingest_writes_a_review_exits_130_and_the_store_is_as_befor
     before = query(db, "SELECT * FROM reviews ORDER BY ALL"), counts(db)
     findings[0]["title"] = "changed"  # a changed report: its old rows are deleted, then the new ones written
     review.write_text(json.dumps({"reviewvet_claims": 1, "head": "0924ff3", "findings": findings}))
-    with ctrl_c_inside("write_review", at='self.db.execute(f"DELETE', where={"table": "claims"}) as pressed:
+    with ctrl_c_at("write_review", 'self.db.execute(f"DELETE', where={"table": "claims"}) as pressed:
         code, out, err = cli("audit", "ingest", review, "--db", db)
     assert pressed == ["write_review"]
     assert (code, out, err) == (130, "", "reviewvet: interrupted\n")

@@ -48,7 +48,7 @@ def fail_on_three(n: int) -> int:
 def test_work_over_its_budget_is_stopped_and_the_next_item_runs() -> None:
     started = time.monotonic()
     results = list(workers.run(time.sleep, [30, 0], jobs=1, budget=0.5))
-    assert results == [Stopped("over budget: not done in 0.5 s (--review-budget)"), None]
+    assert results == [Stopped("over budget: not done in 0.5 s, the time allowed for one review"), None]
     assert time.monotonic() - started < 15  # not the 30 s the first item wanted
 
 
@@ -56,7 +56,7 @@ def test_work_over_its_budget_is_stopped_and_the_next_item_runs() -> None:
 def test_the_processes_an_overrunning_worker_started_are_stopped_with_it() -> None:
     assert sleeping() == []
     results = list(workers.run(subprocess.call, [SLEEP], jobs=1, budget=0.5))
-    assert results == [Stopped("over budget: not done in 0.5 s (--review-budget)")]
+    assert results == [Stopped("over budget: not done in 0.5 s, the time allowed for one review")]
     time.sleep(0.2)
     assert sleeping() == []
 

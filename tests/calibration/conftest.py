@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from reviewvet.audit.calibration import ReviewCalibration, calibrate
-from reviewvet.pipeline import Verification, VerifyOptions, load_review, verify
+from reviewvet.model.verification import Verification
+from reviewvet.api import load_review, verify_repository
+from reviewvet.model.review import Review
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
@@ -29,8 +31,9 @@ class Seed:
     calibration: ReviewCalibration
 
 
-def options(pr: int) -> VerifyOptions:
-    return VerifyOptions(head=f"refs/pull/{pr}/head", base=f"base/pr-{pr}")
+def verify_at_pr(review: Review, repo: Path, pr: int) -> Verification:
+    """The review verified at the surviving head of pull request ``pr`` (refs from the bundle)."""
+    return verify_repository(repo, review, head=f"refs/pull/{pr}/head", base=f"base/pr-{pr}")
 
 
 def seed_path(prefix: str) -> Path:
@@ -59,6 +62,6 @@ def verified_seeds(real_repo: Path) -> dict[str, Seed]:
     for prefix, pr in SEED_PRS.items():
         path = seed_path(prefix)
         text = path.read_text("utf-8")
-        verification = verify(load_review(path), real_repo, options(pr))
+        verification = verify_at_pr(load_review(path), real_repo, pr)
         out[prefix] = Seed(prefix, path, text, verification, calibrate(verification, path.name, text))
     return out

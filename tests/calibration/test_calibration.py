@@ -17,7 +17,8 @@ from reviewvet.audit.calibration import (
     resolution_actions,
 )
 from reviewvet.ingest.parse import parse_review
-from reviewvet.pipeline import Verification, VerifyOptions, verify
+from reviewvet.model.verification import Verification
+from reviewvet.api import verify_repository
 
 from ..conftest import REVIEWS
 
@@ -33,8 +34,8 @@ RESOLUTION = """
 
 
 def _verified(demo_repo: Any, text: str) -> Verification:
-    return verify(parse_review(text, "demo-review.md"), demo_repo.path,
-                  VerifyOptions(head="feature/retry-budget", base="main"))
+    return verify_repository(demo_repo.path, parse_review(text, "demo-review.md"), head="feature/retry-budget",
+                             base="main")
 
 
 def _marked(findings: Any, decision: str) -> set[str]:

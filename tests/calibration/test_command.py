@@ -63,4 +63,4 @@ def test_a_bad_map_is_named_and_refused(tmp_path: Path, capsys: pytest.CaptureFi
     review = tmp_path / "r.md"
     review.write_text("# Deep Review\n")
     assert main(["bench", "calibrate", "--repo", str(tmp_path), "--reviews", str(review), "--map", str(heads)]) == 2
-    assert f"--map {str(heads)!r}" in capsys.readouterr().err
+    assert f"--map: mapping file {str(heads)!r}" in capsys.readouterr().err

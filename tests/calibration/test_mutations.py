@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from reviewvet.checks.model import FOUND, FindingVerdict, LineCheck
-from reviewvet.ingest.model import CodeBlock
+from reviewvet.model.checks import FOUND, FindingVerdict, LineCheck
+from reviewvet.model.review import CodeBlock
 from reviewvet.ingest.parse import parse_review
-from reviewvet.pipeline import Verification, verify
+from reviewvet.model.verification import Verification
 
-from .conftest import Seed, options
+from .conftest import Seed, verify_at_pr
 
 pytestmark = pytest.mark.slow  # the real repository is cloned and the seeds verified: about 30 s
 
@@ -45,7 +45,7 @@ def seed_003(verified_seeds: dict[str, Seed]) -> Seed:
 
 
 def _verify_text(repo: Path, text: str) -> Verification:
-    return verify(parse_review(text, "003-mutated.txt"), repo, options(295))
+    return verify_at_pr(parse_review(text, "003-mutated.txt"), repo, 295)
 
 
 def _block_start(lines: list[str], block: CodeBlock) -> int:

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from reviewvet.audit.calibration import ALL, COLUMNS, ROWS, confusion, format_calibration, format_table
-from reviewvet.checks.model import FindingVerdict
+from reviewvet.model.checks import FindingVerdict
 from reviewvet.ingest.parse import parse_review
-from reviewvet.pipeline import VerifyOptions, load_review, verify
+from reviewvet.api import load_review, verify_repository
 
-from .conftest import SEED_PRS, Seed, options, seed_path
+from .conftest import SEED_PRS, Seed, seed_path, verify_at_pr
 
 pytestmark = pytest.mark.slow  # the real repository is cloned and the seeds verified: about 30 s
 
@@ -109,7 +109,7 @@ def test_the_dollar_space_at_quote_is_refuted_and_a_false_positive(real_repo: Pa
     assert source[224] == '"$@" &'
     review = parse_review(DOLLAR_AT_REVIEW, "dollar-at.txt")
     assert review.format == "flattened" and len(review.findings) == 1
-    result = verify(review, real_repo, options(295))
+    result = verify_at_pr(review, real_repo, 295)
     [fv] = result.verdicts
     assert fv.verdict is not None and fv.verdict.grade == "refuted", fv.verdict
     assert result.decisions[fv.finding.key].false_positive
@@ -122,7 +122,7 @@ def test_the_dollar_space_at_quote_is_refuted_and_a_false_positive(real_repo: Pa
 def test_head_auto_picks_pull_request_336_not_the_stacked_344(real_repo: Path) -> None:
     pr_344 = subprocess.run(["git", "-C", str(real_repo), "rev-parse", "refs/pull/344/head"],
                             check=True, capture_output=True, text=True).stdout.strip()
-    result = verify(load_review(seed_path("001")), real_repo, VerifyOptions(head="auto", base="base/pr-336"))
+    result = verify_repository(real_repo, load_review(seed_path("001")), head="auto", base="base/pr-336")
     assert result.revisions.head == PR_336_HEAD != pr_344
     assert any(pr_344[:12] in note for note in result.revisions.notes), result.revisions.notes
     print(f"\n--head auto for seed 001: {result.revisions.head[:12]}; notes: {result.revisions.notes[0]}")

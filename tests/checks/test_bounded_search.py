@@ -9,14 +9,18 @@ from dataclasses import replace
 
 import pytest
 
-from reviewvet.checks.context import CheckContext, CheckOptions
-from reviewvet.checks.history import FileHistory
+from reviewvet.checks.context import CheckContext
+from reviewvet.model.verification import CheckOptions
 from reviewvet.checks.matching import _FileMemo
-from reviewvet.checks.search import GrepLines, GrepWords, LineIndex, Occurrences
+from reviewvet.checks.search import GrepLines, GrepWords, LineIndex
+from reviewvet.checks.source import Occurrences
 from reviewvet.git import Git
 from reviewvet.ingest.parse import parse_review
-from reviewvet.pipeline import check_finding
-from reviewvet.resolve.snapshot import FileText, Snapshot
+from reviewvet.checks.finding import check_finding
+from reviewvet.resolve.history import FileHistory
+from reviewvet.model.source import FileText
+from reviewvet.resolve.snapshot import Snapshot
+from reviewvet.workspace import RevisionPair, Workspace
 
 FILES = 24
 SMALL = CheckOptions(symbols=False, provenance=False, max_index_bytes=8 * 1024)  # the corpus is ~70 KB
@@ -38,7 +42,7 @@ def corpus_file(i: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def corpus_repo(make_repo):  # type: ignore[no-untyped-def]
+def corpus_repo(make_repo):
     """main: 24 generated files and svc/legacy.go; the PR removes legacy.go and adds svc/handler.go."""
     repo = make_repo()
     files: dict[str, str | bytes | None] = {f"part{i % 4}/file{i}.go": corpus_file(i) for i in range(FILES)}
@@ -57,12 +61,13 @@ def review(head: str, items: list[tuple[str, str]]) -> str:
             f"## Important Issues\n\n{body}")
 
 
-def check(repo, head: str, items: list[tuple[str, str]], options: CheckOptions,  # type: ignore[no-untyped-def]
+def check(repo, head: str, items: list[tuple[str, str]], options: CheckOptions,
           history: FileHistory | None = None, evidence: str = "reviewed-head"):
     git = Git(repo.path)
     base = git.merge_base(repo.rev("main"), head)
     assert base is not None
-    ctx = CheckContext(Snapshot(git, head), Snapshot(git, base), options, evidence=evidence, history=history)
+    ctx = CheckContext(RevisionPair(Workspace(repo.path), Snapshot(git, head), Snapshot(git, base)), options,
+                       evidence=evidence, history=history)
     findings = [f for f in parse_review(review(head[:7], items)).findings]
     return ctx, [check_finding(ctx, f).quotes[0] for f in findings]
 
@@ -79,7 +84,7 @@ EXPECTED = {"invented": ("absent", "refuted"), "other-file": ("other-file", "con
 
 
 @pytest.mark.parametrize("name", sorted(QUOTES))
-def test_over_the_index_budget_git_grep_gives_the_same_verdict(make_repo, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_over_the_index_budget_git_grep_gives_the_same_verdict(make_repo, name: str) -> None:
     repo, head = corpus_repo(make_repo)
     indexed_ctx, (indexed,) = check(repo, head, [QUOTES[name]], INDEXED)
     grep_ctx, (grepped,) = check(repo, head, [QUOTES[name]], SMALL)
@@ -91,7 +96,7 @@ def test_over_the_index_budget_git_grep_gives_the_same_verdict(make_repo, name: 
     assert isinstance(search, GrepLines) and search.greps > 0  # the fallback really ran
 
 
-def test_candidates_over_the_scan_budget_leave_an_invented_quote_doubtful(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_candidates_over_the_scan_budget_leave_an_invented_quote_doubtful(make_repo) -> None:
     """`if err != nil {` is in every file: with room to read one file only, the search cannot finish."""
     repo, head = corpus_repo(make_repo)
     tight = CheckOptions(symbols=False, provenance=False, max_index_bytes=8 * 1024, max_scan_bytes=1024)
@@ -101,7 +106,7 @@ def test_candidates_over_the_scan_budget_leave_an_invented_quote_doubtful(make_r
     assert "the search was cut short" in quote.reason and "a refutation needs the whole search done" in quote.reason
 
 
-def test_a_round_without_the_common_line_settles_the_rare_ones(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_a_round_without_the_common_line_settles_the_rare_ones(make_repo) -> None:
     repo, head = corpus_repo(make_repo)
     snapshot = Snapshot(Git(repo.path), head)
     grep = GrepLines(snapshot, max_scan_bytes=4 * 1024)  # one corpus file fits, not all of them
@@ -113,7 +118,7 @@ def test_a_round_without_the_common_line_settles_the_rare_ones(make_repo) -> Non
     assert grep.greps == 2
 
 
-def test_the_index_lists_every_file_holding_a_line(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_the_index_lists_every_file_holding_a_line(make_repo) -> None:
     repo, head = corpus_repo(make_repo)
     index = LineIndex.build(Snapshot(Git(repo.path), head))
     assert len(index.lookup(["if err != nil {"])["if err != nil {"].paths) == FILES
@@ -121,7 +126,7 @@ def test_the_index_lists_every_file_holding_a_line(make_repo) -> None:  # type: 
     assert index.where("") == () and index.where("c.reapStale(p.clock.Now())") == ()
 
 
-def test_fuzzy_matching_over_its_budget_cannot_refute(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_fuzzy_matching_over_its_budget_cannot_refute(make_repo) -> None:
     """Every line has a typo: only a fuzzy search over all Go files finds the near miss."""
     repo, head = corpus_repo(make_repo)
     typos = "".join(corpus_file(5).splitlines(keepends=True)[5:8]).replace("compute5", "compuet5")
@@ -134,7 +139,7 @@ def test_fuzzy_matching_over_its_budget_cannot_refute(make_repo) -> None:  # typ
     assert "over the 1024-byte budget for fuzzy matching" in bounded.reason
 
 
-def history_repo(make_repo):  # type: ignore[no-untyped-def]
+def history_repo(make_repo):
     """The PR rewrote svc/handler.go three times; the first round had a line the later ones lack."""
     repo = make_repo()
     repo.commit("base", {"svc/base.go": "package svc\n"})
@@ -146,7 +151,7 @@ def history_repo(make_repo):  # type: ignore[no-untyped-def]
     return repo, head
 
 
-def test_unread_earlier_versions_leave_a_quote_doubtful(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_unread_earlier_versions_leave_a_quote_doubtful(make_repo) -> None:
     repo, head = history_repo(make_repo)
     git = Git(repo.path)
     base = repo.rev("main")
@@ -160,7 +165,7 @@ def test_unread_earlier_versions_leave_a_quote_doubtful(make_repo) -> None:  # t
     assert "2 earlier versions of the claimed files were not read" in cut.reason
 
 
-def test_git_grep_reads_fixed_strings_whatever_the_repository_configures(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_git_grep_reads_fixed_strings_whatever_the_repository_configures(make_repo) -> None:
     repo = make_repo()
     repo.commit("files", {"a:b.go": "x := f(y\n", "c.go": "value -e other\n", "d.go": "f(y and\nx :=\n",
                           "bin.dat": b"\x00\x01f(y x :=\n"})
@@ -175,7 +180,7 @@ def test_git_grep_reads_fixed_strings_whatever_the_repository_configures(make_re
     assert git.grep_files(head, [["nowhere at all"]]) == []
 
 
-def test_a_snapshot_keeps_at_most_its_budget_of_text_and_reads_again_what_it_dropped(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_a_snapshot_keeps_at_most_its_budget_of_text_and_reads_again_what_it_dropped(make_repo) -> None:
     repo, head = corpus_repo(make_repo)
     snapshot = Snapshot(Git(repo.path), head, max_kept_bytes=8 * 1024)
     paths = [p for p in snapshot.tree if p.startswith("part")]
@@ -196,7 +201,7 @@ def test_per_file_memos_are_bounded_by_characters() -> None:
     assert calls == [1, 1, 1, 1]
 
 
-def test_a_revision_runs_a_bounded_number_of_greps(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_a_revision_runs_a_bounded_number_of_greps(make_repo) -> None:
     repo, head = corpus_repo(make_repo)
     grep = GrepLines(Snapshot(Git(repo.path), head), max_scan_bytes=1 << 20, max_greps=1)
     rare = 'result3x7 := compute3(input7, "word190")'
@@ -205,14 +210,14 @@ def test_a_revision_runs_a_bounded_number_of_greps(make_repo) -> None:  # type: 
     assert grep.greps == 1 and not later["c.reapStale(p.clock.Now())"].complete  # unsettled, never "absent"
 
 
-def test_a_line_git_cannot_take_as_an_argument_is_unsettled_not_a_crash(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_a_line_git_cannot_take_as_an_argument_is_unsettled_not_a_crash(make_repo) -> None:
     repo, head = corpus_repo(make_repo)
     grep = GrepLines(Snapshot(Git(repo.path), head), max_scan_bytes=1 << 20)
     odd = "x := \ud800 // a lone surrogate"
     assert grep.lookup([odd]) == {odd: Occurrences((), complete=False)} and grep.greps == 0
 
 
-def test_over_the_index_budget_words_are_looked_up_with_git_grep(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_over_the_index_budget_words_are_looked_up_with_git_grep(make_repo) -> None:
     """A name in no file is found nowhere, a name in a string is text: the same answers as the word set."""
     repo, head = corpus_repo(make_repo)
     text = review(head[:7], [("svc/handler.go:3", "func Handle(req *Request) error {\n")]).replace(
@@ -220,7 +225,8 @@ def test_over_the_index_budget_words_are_looked_up_with_git_grep(make_repo) -> N
     answers = []
     for options in (INDEXED, SMALL):
         git = Git(repo.path)
-        ctx = CheckContext(Snapshot(git, head), Snapshot(git, repo.rev("main")), replace(options, symbols=True),
+        ctx = CheckContext(RevisionPair(Workspace(repo.path), Snapshot(git, head), Snapshot(git, repo.rev("main"))),
+                           replace(options, symbols=True),
                            evidence="reviewed-head")
         verdict = check_finding(ctx, parse_review(text).findings[0])
         answers.append({s.identifier: (s.status, s.grade) for s in verdict.symbols})
@@ -230,7 +236,7 @@ def test_over_the_index_budget_words_are_looked_up_with_git_grep(make_repo) -> N
     assert answers[1]["word190"][0] == "text-only"
 
 
-def test_lines_past_the_per_lookup_cap_are_looked_up_later(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_lines_past_the_per_lookup_cap_are_looked_up_later(make_repo) -> None:
     repo, head = corpus_repo(make_repo)
     grep = GrepLines(Snapshot(Git(repo.path), head), max_scan_bytes=1 << 20)
     lines = [line.strip() for i in (3, 4) for line in corpus_file(i).splitlines() if "result" in line][:65]

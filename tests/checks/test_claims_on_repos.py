@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from reviewvet.ingest.parse import parse_review
-from reviewvet.pipeline import VerifyOptions, load_review, verify
+from reviewvet.api import load_review, verify_repository
 
 WORKER = "".join(f"// filler line {i}\n" for i in range(1, 6)) + (
     "func drain(q *Queue) int {\n"
@@ -26,7 +26,7 @@ DOC = (
 )
 
 
-def two_branch_repo(make_repo):  # type: ignore[no-untyped-def]
+def two_branch_repo(make_repo):
     """main: worker.go with drain at lines 6-13; feature: six lines inserted above it, docs added."""
     repo = make_repo()
     repo.commit("worker: add drain", {"worker.go": WORKER})
@@ -37,8 +37,8 @@ def two_branch_repo(make_repo):  # type: ignore[no-untyped-def]
     return repo
 
 
-def run(repo, text: str):  # type: ignore[no-untyped-def]
-    return verify(parse_review(text), repo.path, VerifyOptions(head="feature", base="main"))
+def run(repo, text: str):
+    return verify_repository(repo.path, parse_review(text), head="feature", base="main")
 
 
 def finding(ref: str, code: str, lang: str = "go") -> str:
@@ -46,17 +46,18 @@ def finding(ref: str, code: str, lang: str = "go") -> str:
             f"```{lang}\n{code}```\n\n*(important, gap.)*\n")
 
 
-def test_lines_cited_from_the_merge_base_are_stale(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_lines_cited_from_the_merge_base_are_stale(make_repo) -> None:
     repo = two_branch_repo(make_repo)
     result = run(repo, finding("worker.go:6-13", "func drain(q *Queue) int {\n\tn := 0\n"))
     (v,) = result.verdicts
-    assert v.quotes[0].status == "exact" and v.quotes[0].span.start == 12  # type: ignore[union-attr]
+    quote = v.quotes[0]
+    assert quote.status == "exact" and quote.span is not None and quote.span.start == 12
     (line,) = v.lines
     assert line.status == "stale" and line.drift == -6
     assert "stale-lines" in v.flags
 
 
-def test_lines_at_head_are_exact_or_contained(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_lines_at_head_are_exact_or_contained(make_repo) -> None:
     repo = two_branch_repo(make_repo)
     exact = run(repo, finding("worker.go:12-13", "func drain(q *Queue) int {\n\tn := 0\n")).verdicts[0]
     wider = run(repo, finding("worker.go:12-19", "func drain(q *Queue) int {\n\tn := 0\n")).verdicts[0]
@@ -65,7 +66,7 @@ def test_lines_at_head_are_exact_or_contained(make_repo) -> None:  # type: ignor
     assert exact.flags == wider.flags == ()
 
 
-def test_reflowed_prose_quote_from_a_markdown_file(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_reflowed_prose_quote_from_a_markdown_file(make_repo) -> None:
     repo = two_branch_repo(make_repo)
     quote = "When the worker stops it drains the queue: every item\nstill waiting is popped and counted\n"
     (v,) = run(repo, finding("docs/drain.md:3-5", quote, lang="")).verdicts
@@ -74,7 +75,7 @@ def test_reflowed_prose_quote_from_a_markdown_file(make_repo) -> None:  # type: 
     assert [c.status for c in v.lines] == ["exact"]
 
 
-def test_absent_quote_in_an_existing_file_differs_from_a_missing_file(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_absent_quote_in_an_existing_file_differs_from_a_missing_file(make_repo) -> None:
     repo = two_branch_repo(make_repo)
     invented = "func drainAll(queues []*Queue) {\n\tfor _, q := range queues { panic(q) }\n"
     absent = run(repo, finding("worker.go:12-13", invented)).verdicts[0]
@@ -84,7 +85,7 @@ def test_absent_quote_in_an_existing_file_differs_from_a_missing_file(make_repo)
     assert [c.status for c in no_file.lines] == ["file-missing"]
 
 
-def test_structured_claims_verify_like_markdown(make_repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_structured_claims_verify_like_markdown(make_repo, tmp_path: Path) -> None:
     repo = two_branch_repo(make_repo)
     claims = {"reviewvet_claims": 1, "findings": [{
         "id": "I1", "title": "drain", "severity": "important",
@@ -94,6 +95,6 @@ def test_structured_claims_verify_like_markdown(make_repo, tmp_path: Path) -> No
     path.write_text(json.dumps(claims), encoding="utf-8")
     review = load_review(path)
     assert review.format == "claims-json"
-    (v,) = verify(review, repo.path, VerifyOptions(head="feature", base="main")).verdicts
+    (v,) = verify_repository(repo.path, review, head="feature", base="main").verdicts
     assert v.quotes[0].status == "exact"
     assert [c.status for c in v.lines] == ["stale"]

@@ -8,21 +8,22 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import REVIEWS
-from reviewvet.checks.model import FindingVerdict
+from reviewvet.model.checks import FindingVerdict
 from reviewvet.ingest.parse import parse_review, read_review_file
-from reviewvet.pipeline import Verification, VerifyOptions, verify
+from reviewvet.model.verification import Verification
+from reviewvet.api import verify_repository
 
 
 @pytest.fixture(scope="module")
-def result(demo_repo) -> Verification:  # type: ignore[no-untyped-def]
+def result(demo_repo) -> Verification:
     review = parse_review(read_review_file(REVIEWS / "demo-review.md"))
-    return verify(review, demo_repo.path, VerifyOptions(head=demo_repo.head, base=demo_repo.base))
+    return verify_repository(demo_repo.path, review, head=demo_repo.head, base=demo_repo.base)
 
 
 @pytest.fixture(scope="module")
-def flat_result(demo_repo) -> Verification:  # type: ignore[no-untyped-def]
+def flat_result(demo_repo) -> Verification:
     review = parse_review(read_review_file(REVIEWS / "demo-flat.txt"))
-    return verify(review, demo_repo.path, VerifyOptions(head=demo_repo.head, base=demo_repo.base))
+    return verify_repository(demo_repo.path, review, head=demo_repo.head, base=demo_repo.base)
 
 
 def verdict(result: Verification, key: str) -> FindingVerdict:
@@ -33,11 +34,11 @@ def quote_statuses(v: FindingVerdict) -> list[str]:
     return [q.status for q in v.quotes]
 
 
-def line(v: FindingVerdict, written: str):  # type: ignore[no-untyped-def]
+def line(v: FindingVerdict, written: str):
     return next(c for c in v.lines if c.reference.written.endswith(written))
 
 
-def test_revisions(result: Verification, demo_repo) -> None:  # type: ignore[no-untyped-def]
+def test_revisions(result: Verification, demo_repo) -> None:
     assert result.revisions.head == demo_repo.head_sha
     assert result.revisions.merge_base == demo_repo.merge_base
     assert result.revisions.head_check.status == "found"

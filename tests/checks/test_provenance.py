@@ -15,10 +15,10 @@ from types import SimpleNamespace
 import pytest
 from gitbuild import GitError
 
-from reviewvet.checks.context import CheckOptions
+from reviewvet.model.verification import CheckOptions
 from reviewvet.cli import main
 from reviewvet.ingest.parse import parse_review
-from reviewvet.pipeline import clear_process_caches, VerifyOptions, verify
+from reviewvet.api import VerifyOptions, verify_repository
 
 GO_MOD = "module example.com/m\n\ngo 1.22\n"
 
@@ -26,7 +26,7 @@ GO_MOD = "module example.com/m\n\ngo 1.22\n"
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def blame(capsys, repo, *locations: str, head: str = "pr", options: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+def blame(capsys, repo, *locations: str, head: str = "pr", options: tuple[str, ...] = ()):
     """``reviewvet blame --json``: the list of location results."""
     code = main(["blame", "--repo", str(repo.path), "--base", "main", "--head", head, "--json",
                  *options, *locations])
@@ -35,7 +35,7 @@ def blame(capsys, repo, *locations: str, head: str = "pr", options: tuple[str, .
     return json.loads(captured.out)["locations"]
 
 
-def blame_one(capsys, repo, location: str, **kw):  # type: ignore[no-untyped-def]
+def blame_one(capsys, repo, location: str, **kw):
     (result,) = blame(capsys, repo, location, **kw)
     return result
 
@@ -49,7 +49,7 @@ def review(*findings: str, header: str = "") -> str:
     return f"# Deep Review: provenance\n\n{header}## Important Issues\n\n{''.join(findings)}"
 
 
-def verify_json(capsys, tmp_path: Path, repo, text: str, *options: str, head: str = "pr",  # type: ignore[no-untyped-def]
+def verify_json(capsys, tmp_path: Path, repo, text: str, *options: str, head: str = "pr",
                 expect: int = 0):
     """``reviewvet verify --format json``: the whole report."""
     path = tmp_path / "review.md"
@@ -61,11 +61,11 @@ def verify_json(capsys, tmp_path: Path, repo, text: str, *options: str, head: st
     return json.loads(captured.out)
 
 
-def prov(report, n: int):  # type: ignore[no-untyped-def]
+def prov(report, n: int):
     return next(f for f in report["findings"] if f["id"] == f"I{n}")["provenance"]
 
 
-def shas(refs) -> list[str]:  # type: ignore[no-untyped-def]
+def shas(refs) -> list[str]:
     return [r["sha"] for r in refs]
 
 
@@ -85,7 +85,7 @@ func Parse(s string) (string, string) {
 PARSE_V2 = PARSE_V1.replace("\treturn k, v\n", "\treturn strings.TrimSpace(k), v\n")
 
 
-def test_old_untouched_code_is_a_gap_naming_the_newest_old_commit(make_repo, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_old_untouched_code_is_a_gap_naming_the_newest_old_commit(make_repo, capsys, tmp_path) -> None:
     repo = make_repo()
     first = repo.commit("parse: add", {"go.mod": GO_MOD, "a.go": PARSE_V1}, date="2025-02-03T09:00:00+00:00")
     repo.commit("parse: trim the key", {"a.go": PARSE_V2}, date="2025-05-20T09:00:00+00:00")
@@ -128,7 +128,7 @@ func Retry(n int, f func() error) error {
 """
 
 
-def test_a_line_rewritten_in_the_pr_is_a_regression_naming_that_commit(make_repo, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_line_rewritten_in_the_pr_is_a_regression_naming_that_commit(make_repo, capsys, tmp_path) -> None:
     repo = make_repo()
     repo.commit("retry: add", {"go.mod": GO_MOD, "a.go": RETRY}, date="2025-03-01T09:00:00+00:00")
     repo.branch("pr")
@@ -167,7 +167,7 @@ func Load(path string) (Config, error) {
 """
 
 
-def test_a_claim_over_old_and_new_lines_is_mixed_split_by_line(make_repo, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_claim_over_old_and_new_lines_is_mixed_split_by_line(make_repo, capsys, tmp_path) -> None:
     repo = make_repo()
     old = repo.commit("config: load", {"go.mod": GO_MOD, "a.go": CONFIG}, date="2025-04-01T09:00:00+00:00")
     repo.branch("pr")
@@ -209,7 +209,7 @@ func Checksum(payload []byte, tableSize int) int {
 """
 
 
-def test_a_function_moved_to_another_file_keeps_its_old_commit(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_function_moved_to_another_file_keeps_its_old_commit(make_repo, capsys) -> None:
     repo = make_repo()
     old = repo.commit("checksum: add", {"go.mod": GO_MOD, "a.go": KEEP + "\n" + CHECKSUM},
                       date="2025-04-01T09:00:00+00:00")
@@ -239,7 +239,7 @@ deploy() {
 """
 
 
-def test_reindented_lines_keep_their_old_commit_unless_whitespace_counts(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_reindented_lines_keep_their_old_commit_unless_whitespace_counts(make_repo, capsys) -> None:
     repo = make_repo()
     old = repo.commit("deploy: add", {"deploy.sh": DEPLOY}, date="2025-04-01T09:00:00+00:00")
     repo.branch("pr")
@@ -270,7 +270,7 @@ func Legacy(b []byte) (int, error) {
 """
 
 
-def test_a_quote_found_only_at_the_merge_base_is_removed_by_the_pr(make_repo, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_quote_found_only_at_the_merge_base_is_removed_by_the_pr(make_repo, capsys, tmp_path) -> None:
     repo = make_repo()
     repo.commit("codec: add", {"go.mod": GO_MOD, "a.go": KEEP + LEGACY}, date="2025-04-01T09:00:00+00:00")
     repo.branch("pr")
@@ -301,7 +301,7 @@ func Drain(q []int) int {
 """
 
 
-def test_a_rebased_pr_is_verified_at_its_new_head(make_repo, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_rebased_pr_is_verified_at_its_new_head(make_repo, capsys, tmp_path) -> None:
     repo = make_repo()
     old = repo.commit("queue: drain", {"go.mod": GO_MOD, "a.go": QUEUE}, date="2025-04-01T09:00:00+00:00")
     repo.branch("pr")
@@ -337,7 +337,7 @@ def test_a_rebased_pr_is_verified_at_its_new_head(make_repo, capsys, tmp_path) -
 # -- 8. shallow clone -----------------------------------------------------------------------
 
 
-def test_a_shallow_clone_that_cuts_the_old_history_gives_unknown(make_repo, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_shallow_clone_that_cuts_the_old_history_gives_unknown(make_repo, capsys, tmp_path) -> None:
     repo = make_repo()
     repo.commit("queue: drain", {"go.mod": GO_MOD, "a.go": QUEUE}, date="2025-04-01T09:00:00+00:00")
     base = repo.commit("readme", {"README.md": "# m\n"}, date="2026-01-04T09:00:00+00:00")
@@ -374,7 +374,7 @@ func Serve(addr string) error {
 """
 
 
-def test_lines_merged_into_the_pr_branch_are_regressions(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_lines_merged_into_the_pr_branch_are_regressions(make_repo, capsys) -> None:
     repo = make_repo()
     old = repo.commit("server: serve", {"go.mod": GO_MOD, "a.go": SERVER}, date="2025-04-01T09:00:00+00:00")
     repo.branch("pr")
@@ -416,7 +416,7 @@ func Sub(a, b int) int {
 ARITH_PR = ARITH.replace("\treturn Add(x, x)\n", "\treturn Add(x, x) + 1\n")
 
 
-def arith_repo(make_repo):  # type: ignore[no-untyped-def]
+def arith_repo(make_repo):
     repo = make_repo()
     old = repo.commit("arith: add", {"go.mod": GO_MOD, "a.go": ARITH}, date="2025-04-01T09:00:00+00:00")
     repo.branch("pr")
@@ -425,7 +425,7 @@ def arith_repo(make_repo):  # type: ignore[no-untyped-def]
     return repo, old, pr
 
 
-def test_an_old_callee_of_a_changed_caller_is_widened(make_repo, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_old_callee_of_a_changed_caller_is_widened(make_repo, capsys, tmp_path) -> None:
     repo, old, pr = arith_repo(make_repo)
     add = blame_one(capsys, repo, "a.go:3-5")
     assert add["status"] == "widened" and shas(add["old_commits"]) == [old]
@@ -444,7 +444,7 @@ def test_an_old_callee_of_a_changed_caller_is_widened(make_repo, capsys, tmp_pat
 # -- 11. the enclosing symbol at the merge base ------------------------------------------------
 
 
-def test_the_enclosing_symbol_at_the_merge_base(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_enclosing_symbol_at_the_merge_base(make_repo, capsys) -> None:
     repo, _, _ = arith_repo(make_repo)
     sub, twice, neg = (blame_one(capsys, repo, loc) for loc in ("a.go:12", "a.go:7", "a.go:16"))
     assert sub["base_symbol"] == {"status": "unchanged", "symbol": "example.com/m.Sub", "diff": ""}
@@ -465,7 +465,7 @@ def test_the_enclosing_symbol_at_the_merge_base(make_repo, capsys) -> None:  # t
     ("nope.go:1", "does not exist"),
     ("../a.go:1", "'..'"),
 ])
-def test_blame_refuses_bad_locations(make_repo, capsys, location: str, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_blame_refuses_bad_locations(make_repo, capsys, location: str, message: str) -> None:
     repo, _, _ = arith_repo(make_repo)
     code = main(["blame", "--repo", str(repo.path), "--base", "main", "--head", "pr", "--json", location])
     captured = capsys.readouterr()
@@ -473,7 +473,7 @@ def test_blame_refuses_bad_locations(make_repo, capsys, location: str, message: 
     assert captured.err.startswith("reviewvet: error:") and message in captured.err
 
 
-def test_blame_without_a_merge_base_is_refused(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_blame_without_a_merge_base_is_refused(make_repo, capsys) -> None:
     repo, _, _ = arith_repo(make_repo)
     repo.run("checkout", "-q", "--orphan", "unrelated")
     repo.commit("unrelated: start over", {"a.go": ARITH})
@@ -485,7 +485,7 @@ def test_blame_without_a_merge_base_is_refused(make_repo, capsys) -> None:  # ty
 # -- cost ----------------------------------------------------------------------------------
 
 
-def test_blame_processes_do_not_grow_with_claims_in_one_file(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_blame_processes_do_not_grow_with_claims_in_one_file(make_repo) -> None:
     repo = make_repo()
     body = "package m\n\n" + "".join(f"func F{i}() int {{\n\treturn {i}\n}}\n\n" for i in range(10))
     repo.commit("f: add", {"go.mod": GO_MOD, "a.go": body}, date="2025-04-01T09:00:00+00:00")
@@ -497,10 +497,8 @@ def test_blame_processes_do_not_grow_with_claims_in_one_file(make_repo) -> None:
         text = review(*(finding(i + 1, f"a.go:{3 + 4 * i}-{4 + 4 * i}",
                                 f"func F{i}() int {{\n\treturn {i if i < 9 else 90}\n", "gap")
                         for i in range(count)))
-        clear_process_caches()  # every run starts from the same state
-        result = verify(parse_review(text), repo.path,
-                        VerifyOptions(head="pr", base="main", use_cache=False,
-                                      checks=CheckOptions(provenance=provenance)))
+        result = verify_repository(repo.path, parse_review(text), head="pr", base="main", use_cache=False,
+                                   options=VerifyOptions(checks=CheckOptions(provenance=provenance)))
         return result.git_processes, [v.provenance.status for v in result.verdicts if v.provenance]
 
     two, statuses2 = processes(2, True)
@@ -515,7 +513,7 @@ def test_blame_processes_do_not_grow_with_claims_in_one_file(make_repo) -> None:
 # -- bugs found while writing these tests ------------------------------------------------------
 
 
-def test_blame_several_locations_in_one_file(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_blame_several_locations_in_one_file(make_repo, capsys) -> None:
     repo, _, _ = arith_repo(make_repo)
     add, twice, sub = blame(capsys, repo, "a.go:3-5", "a.go:8", "a.go:11-13")
     assert (add["status"], twice["status"], sub["status"]) == ("widened", "regression", "gap")
@@ -534,7 +532,7 @@ func Add(a, b int) int {
 """
 
 
-def test_deleting_the_last_function_does_not_widen_callers_of_the_one_above(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_deleting_the_last_function_does_not_widen_callers_of_the_one_above(make_repo, capsys) -> None:
     repo = make_repo()
     repo.commit("arith: add", {"go.mod": GO_MOD, "a.go": TWICE_FIRST + "\nfunc Legacy() int {\n\treturn 1\n}\n"},
                 date="2025-04-01T09:00:00+00:00")
@@ -545,7 +543,7 @@ def test_deleting_the_last_function_does_not_widen_callers_of_the_one_above(make
     assert twice["widened_by"] == [] and twice["status"] == "gap"  # Add is byte-identical at head and merge base
 
 
-def test_a_callee_changed_by_a_deletion_names_the_pr_commit(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_callee_changed_by_a_deletion_names_the_pr_commit(make_repo, capsys) -> None:
     repo = make_repo()
     checked = "\tcheck(a)\n\tcheck(b)\n\treturn a + b\n"
     body = TWICE_FIRST.replace("\treturn a + b\n", checked) + "\nfunc check(int) {}\n"

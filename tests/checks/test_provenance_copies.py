@@ -30,7 +30,7 @@ WATCH = ("\nfunc Watch(ctx context.Context, c Client, key Key) error {\n\tvar vm
          "\tif ctx.Err() != nil {\n\t\treturn ctx.Err()\n\t}\n" + "".join(BLOCK) + "\treturn nil\n}\n")
 
 
-def base_repo(make_repo, files: dict[str, str]):  # type: ignore[no-untyped-def]
+def base_repo(make_repo, files: dict[str, str]):
     repo = make_repo()
     old = repo.commit("wait: add", {"go.mod": GO_MOD, **files}, date="2025-04-01T09:00:00+00:00")
     repo.branch("pr")
@@ -38,7 +38,7 @@ def base_repo(make_repo, files: dict[str, str]):  # type: ignore[no-untyped-def]
     return repo, old
 
 
-def test_a_block_copied_within_a_file_is_new_where_it_was_pasted(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_block_copied_within_a_file_is_new_where_it_was_pasted(make_repo, capsys) -> None:
     repo, old = base_repo(make_repo, {"a.go": WAIT})
     copy = repo.commit("watch: add", {"a.go": WAIT + WATCH})
     # Watch is lines 14-26 at head; the copied block is 19-24, the original (5-10) is still there
@@ -49,7 +49,7 @@ def test_a_block_copied_within_a_file_is_new_where_it_was_pasted(make_repo, caps
     assert original["status"] == "gap" and shas(original["old_commits"]) == [old]
 
 
-def test_a_block_moved_within_a_file_keeps_its_old_commit(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_block_moved_within_a_file_keeps_its_old_commit(make_repo, capsys) -> None:
     repo, old = base_repo(make_repo, {"a.go": WAIT})
     head = WAIT.replace("".join(BLOCK), "") + WATCH  # Wait loses the block, Watch gets it
     repo.commit("wait: the check moves to Watch", {"a.go": head})
@@ -58,7 +58,7 @@ def test_a_block_moved_within_a_file_keeps_its_old_commit(make_repo, capsys) -> 
     assert moved["status"] == "gap" and shas(moved["old_commits"]) == [old]
 
 
-def test_a_reindented_block_keeps_its_old_commit(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_reindented_block_keeps_its_old_commit(make_repo, capsys) -> None:
     repo, old = base_repo(make_repo, {"a.go": WAIT})
     wrapped = "\tif key.Name != \"\" {\n" + "".join("\t" + line for line in BLOCK) + "\t}\n"
     repo.commit("wait: only named machines", {"a.go": WAIT.replace("".join(BLOCK), wrapped)})
@@ -67,7 +67,7 @@ def test_a_reindented_block_keeps_its_old_commit(make_repo, capsys) -> None:  # 
     assert blame_one(capsys, repo, "a.go:5")["status"] == "regression"  # the new if
 
 
-def test_a_block_copied_from_another_file_is_new(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_block_copied_from_another_file_is_new(make_repo, capsys) -> None:
     repo, old = base_repo(make_repo, {"a.go": WAIT, "b.go": "package m\n"})
     # -C looks for copies in files the same commit changed: touch a.go too, keeping the block
     copy = repo.commit("watch: add", {"a.go": WAIT.replace("var vm VM", "var vm VM // one machine"),
@@ -80,14 +80,14 @@ def test_a_block_copied_from_another_file_is_new(make_repo, capsys) -> None:  # 
     assert naive["status"] == "regression"
 
 
-def test_a_block_moved_to_another_file_keeps_its_old_commit(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_block_moved_to_another_file_keeps_its_old_commit(make_repo, capsys) -> None:
     repo, old = base_repo(make_repo, {"a.go": WAIT, "b.go": "package m\n"})
     repo.commit("watch: take the check", {"a.go": WAIT.replace("".join(BLOCK), ""), "b.go": "package m\n" + WATCH})
     moved = blame_one(capsys, repo, "b.go:8-13")
     assert moved["status"] == "gap" and shas(moved["old_commits"]) == [old]
 
 
-def test_a_copy_from_a_branch_older_than_the_merge_base(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_copy_from_a_branch_older_than_the_merge_base(make_repo, capsys) -> None:
     """The blame's boundary is the side branch's fork point, not the merge base: its line
     numbers are mapped to head by a diff from that commit."""
     repo, old = base_repo(make_repo, {"a.go": WAIT})

@@ -8,14 +8,16 @@ review written for these checks, in the same deep-review format. Its findings ar
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from tests.conftest import REVIEWS
-from reviewvet.checks.model import FindingVerdict, LineCheck, SymbolCheck
+from reviewvet.model.checks import FindingVerdict, LineCheck, SymbolCheck
 from reviewvet.cli import main
 from reviewvet.ingest.parse import parse_review, read_review_file
-from reviewvet.pipeline import Verification, VerifyOptions, verify
+from reviewvet.model.verification import Verification
+from reviewvet.api import verify_repository
 
 BUDGET = "agent/internal/retry/budget.go"
 RETRY_PKG = "example.com/beacon/agent/internal/retry"
@@ -54,14 +56,14 @@ The integer division truncates; the fraction of a period is lost on every call.
 
 
 @pytest.fixture(scope="module")
-def demo(demo_repo) -> Verification:  # type: ignore[no-untyped-def]
+def demo(demo_repo) -> Verification:
     review = parse_review(read_review_file(REVIEWS / "demo-review.md"))
-    return verify(review, demo_repo.path, VerifyOptions(head=demo_repo.head, base=demo_repo.base))
+    return verify_repository(demo_repo.path, review, head=demo_repo.head, base=demo_repo.base)
 
 
 @pytest.fixture(scope="module")
-def mine(demo_repo) -> Verification:  # type: ignore[no-untyped-def]
-    return verify(parse_review(REVIEW), demo_repo.path, VerifyOptions(head=demo_repo.head, base=demo_repo.base))
+def mine(demo_repo) -> Verification:
+    return verify_repository(demo_repo.path, parse_review(REVIEW), head=demo_repo.head, base=demo_repo.base)
 
 
 def verdict(result: Verification, key: str) -> FindingVerdict:
@@ -76,7 +78,7 @@ def line(v: FindingVerdict, written: str) -> LineCheck:
     return next(c for c in v.lines if c.reference.written.endswith(written))
 
 
-def test_a_deleted_function_is_base_only(demo: Verification, demo_repo) -> None:  # type: ignore[no-untyped-def]
+def test_a_deleted_function_is_base_only(demo: Verification, demo_repo) -> None:
     check = symbol(verdict(demo, "consolidated/I2"), "isRetryable")
     assert check.status == "base-only"
     assert check.symbols == ("example.com/beacon/agent/internal/probe.isRetryable",)
@@ -107,11 +109,11 @@ def test_an_identifier_found_nowhere_is_a_hallucinated_symbol(mine: Verification
     assert check.role == "asserted" and check.grade == "refuted"
 
 
-def test_a_name_the_finding_says_is_missing_is_not_demanded(demo_repo) -> None:  # type: ignore[no-untyped-def]
+def test_a_name_the_finding_says_is_missing_is_not_demanded(demo_repo) -> None:
     text = REVIEW.replace("`Send` hands every retry to `retryForeverUnlessCancelled`, so",
                           "`Send` never calls a `retryForeverUnlessCancelled` helper, so")
     text = text.replace("`Send` loops in `retryForeverUnlessCancelled`", "`Send` should retry until cancelled")
-    result = verify(parse_review(text), demo_repo.path, VerifyOptions(head=demo_repo.head, base=demo_repo.base))
+    result = verify_repository(demo_repo.path, parse_review(text), head=demo_repo.head, base=demo_repo.base)
     v = verdict(result, "consolidated/I1")
     check = symbol(v, "retryForeverUnlessCancelled")
     assert check.status == "nowhere" and check.role == "missing" and check.grade == ""
@@ -130,7 +132,7 @@ def test_a_struct_field_is_text_only_and_not_flagged(mine: Verification) -> None
     assert v.flags == ()
 
 
-def test_a_method_by_receiver_is_found_where_it_is(mine: Verification, demo_repo) -> None:  # type: ignore[no-untyped-def]
+def test_a_method_by_receiver_is_found_where_it_is(mine: Verification, demo_repo) -> None:
     check = symbol(verdict(mine, "consolidated/S1"), "(*Budget).refill")
     assert (check.status, check.symbols) == ("found", (f"{RETRY_PKG}.(*Budget).refill",))
     (where,) = check.locations
@@ -146,15 +148,15 @@ def test_a_line_claim_inside_a_named_function_is_contained(mine: Verification) -
     assert v.flags == () and v.status == "verified"
 
 
-def test_an_exact_match_on_a_mention_has_basis_identifier(demo_repo) -> None:  # type: ignore[no-untyped-def]
+def test_an_exact_match_on_a_mention_has_basis_identifier(demo_repo) -> None:
     text = REVIEW.split("## Suggestions")[0].replace("budget.go:11-18", "budget.go:13")  # `capacity int` line
-    result = verify(parse_review(text), demo_repo.path, VerifyOptions(head=demo_repo.head, base=demo_repo.base))
+    result = verify_repository(demo_repo.path, parse_review(text), head=demo_repo.head, base=demo_repo.base)
     check = line(verdict(result, "consolidated/I3"), "budget.go:13")
     assert check.status == "exact" and check.actual is not None and check.actual.side == "mention"
     assert check.basis == "identifier"
 
 
-def test_no_symbols_on_the_command_line(demo_repo, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_no_symbols_on_the_command_line(demo_repo, tmp_path, capsys) -> None:
     review = tmp_path / "review.md"
     review.write_text(REVIEW)
     argv = ["verify", str(review), "--repo", str(demo_repo.path), "--head", demo_repo.head, "--base", demo_repo.base,
@@ -172,5 +174,5 @@ def test_no_symbols_on_the_command_line(demo_repo, tmp_path, capsys) -> None:  #
     assert line_status(findings[3], "budget.go:59-60") != "contained"  # no symbol to be contained in
 
 
-def line_status(finding: dict, written: str) -> str:  # type: ignore[type-arg]
+def line_status(finding: dict[str, Any], written: str) -> str:
     return next(c["status"] for c in finding["lines"] if c["reference"]["written"].endswith(written))

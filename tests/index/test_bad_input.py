@@ -35,15 +35,15 @@ func Sub(a, b int) int {
 
 
 @pytest.fixture(autouse=True)
-def _no_parent_repository(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def _no_parent_repository(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
 
 
-def index_of(repo, rev: str = "HEAD", **kwargs):  # type: ignore[no-untyped-def]
+def index_of(repo, rev: str = "HEAD", **kwargs):
     return index_revision(Git(repo.path), rev, cache=None, **kwargs)
 
 
-def test_go_syntax_error_keeps_the_functions_around_it(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_go_syntax_error_keeps_the_functions_around_it(make_repo) -> None:
     repo = make_repo()
     repo.commit("calc", {"calc/calc.go": BROKEN_GO, "calc/ok.go": "package calc\n\nfunc Mul() {}\n"}, date=DATE)
     idx = index_of(repo)
@@ -56,7 +56,7 @@ def test_go_syntax_error_keeps_the_functions_around_it(make_repo) -> None:  # ty
     assert {("Add", 3, 5), ("Sub", 14, 16), ("Mul", 3, 3)} <= found
 
 
-def test_python_syntax_error_gives_errors_not_a_crash(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_python_syntax_error_gives_errors_not_a_crash(make_repo) -> None:
     repo = make_repo()
     repo.commit("tools", {"tools/bad.py": "def broken(:\n    pass\n", "tools/good.py": "def fine():\n    pass\n"},
                 date=DATE)
@@ -66,7 +66,7 @@ def test_python_syntax_error_gives_errors_not_a_crash(make_repo) -> None:  # typ
     assert [s.id for s in idx.symbols] == ["tools.good.fine"]
 
 
-def test_index_does_not_promise_python_symbols_it_dropped(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_index_does_not_promise_python_symbols_it_dropped(make_repo, capsys) -> None:
     repo = make_repo()
     repo.commit("tools", {"tools/bad.py": "def ok():\n    return 1\n\n\ndef broken(:\n    pass\n"}, date=DATE)
     assert main(["index", "--repo", str(repo.path), "--no-cache"]) == 0
@@ -76,7 +76,7 @@ def test_index_does_not_promise_python_symbols_it_dropped(make_repo, capsys) -> 
     assert "ok" in kept or "are kept" not in message, (message, kept)
 
 
-def test_python_syntax_error_region_is_the_broken_line(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_python_syntax_error_region_is_the_broken_line(make_repo) -> None:
     source = "def ok():\n    return 1\n\n\ndef broken(:\n    pass\n\n\ndef later():\n    return 2\n"
     repo = make_repo()
     repo.commit("tools", {"tools/bad.py": source}, date=DATE)
@@ -87,7 +87,7 @@ def test_python_syntax_error_region_is_the_broken_line(make_repo) -> None:  # ty
     assert any(a <= 5 <= b for a, b in errors), errors
 
 
-def test_a_file_over_the_size_limit_is_skipped_with_a_note(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_over_the_size_limit_is_skipped_with_a_note(make_repo) -> None:
     generated = "package gen\n\n" + "".join(f"func Generated{i}() int {{ return {i} }}\n" for i in range(200))
     repo = make_repo()
     repo.commit("gen", {"gen/tables.go": generated, "gen/small.go": "package gen\n\nfunc Small() {}\n"}, date=DATE)
@@ -99,7 +99,7 @@ def test_a_file_over_the_size_limit_is_skipped_with_a_note(make_repo) -> None:  
     assert [s.name for s in idx.symbols] == ["Small"]
 
 
-def test_go_and_shell_with_bytes_that_are_not_utf8_still_give_symbols(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_go_and_shell_with_bytes_that_are_not_utf8_still_give_symbols(make_repo) -> None:
     go = (b"package enc\n\n// caf\xe9 \xff comment\nfunc Encode() string {\n\treturn \"\xfe\xff\"\n}\n\n"
           b"func Decode() {}\n")
     sh = b"#!/bin/bash\n# r\xe9sum\xe9\nhello() {\n    echo \"\xff\"\n}\nworld() { hello; }\n"
@@ -113,7 +113,7 @@ def test_go_and_shell_with_bytes_that_are_not_utf8_still_give_symbols(make_repo)
     assert ("bin/greet.sh::world", "bin/greet.sh::hello") in idx.graph.edges()
 
 
-def test_python_with_bytes_that_are_not_utf8_does_not_stop_the_index(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_python_with_bytes_that_are_not_utf8_does_not_stop_the_index(make_repo) -> None:
     legacy = b"import os\n\n\ndef greet():\n    return 'caf\xe9'\n"
     repo = make_repo()
     repo.commit("legacy", {"tools/legacy.py": legacy, "ok/ok.go": "package ok\n\nfunc Ok() {}\n"}, date=DATE)
@@ -123,7 +123,7 @@ def test_python_with_bytes_that_are_not_utf8_does_not_stop_the_index(make_repo) 
     assert legacy_file.definitions or legacy_file.skipped or legacy_file.errors
 
 
-def test_deeply_nested_python_does_not_stop_the_index(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_deeply_nested_python_does_not_stop_the_index(make_repo) -> None:
     nested = "TABLE = " + "[" * 150 + "]" * 150 + "\n\n\ndef lookup():\n    return TABLE\n"
     compile(nested, "table.py", "exec")  # valid Python
     repo = make_repo()
@@ -133,7 +133,7 @@ def test_deeply_nested_python_does_not_stop_the_index(make_repo) -> None:  # typ
     assert table.skipped or table.errors or "lookup" in {s.name for s in idx.symbols}
 
 
-def test_pathological_python_does_not_kill_the_process(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_pathological_python_does_not_kill_the_process(make_repo) -> None:
     # libcst's native parser overflows its stack (SIGSEGV) on this file; it must never be handed to it.
     repo = make_repo()
     repo.commit("bomb", {"bomb.py": "(" * 100_000 + "\n", "ok.go": "package ok\n\nfunc Ok() {}\n"}, date=DATE)
@@ -143,7 +143,7 @@ def test_pathological_python_does_not_kill_the_process(make_repo) -> None:  # ty
     assert "2 files (2 parsed" in proc.stdout
 
 
-def test_a_file_the_parser_skips_is_reported(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_the_parser_skips_is_reported(make_repo) -> None:
     repo = make_repo()
     repo.commit("legacy", {"tools/legacy.py": b"import os\n\n\ndef greet():\n    return 'caf\xe9'\n"}, date=DATE)
     idx = index_of(repo)
@@ -152,7 +152,7 @@ def test_a_file_the_parser_skips_is_reported(make_repo) -> None:  # type: ignore
     assert any("tools/legacy.py" in note for note in idx.notes)
 
 
-def test_empty_repository_is_refused_with_a_clear_message(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_empty_repository_is_refused_with_a_clear_message(make_repo, capsys) -> None:
     repo = make_repo()  # git init, no commit
     code = main(["index", "--repo", str(repo.path)])
     out, err = capsys.readouterr()
@@ -161,7 +161,7 @@ def test_empty_repository_is_refused_with_a_clear_message(make_repo, capsys) -> 
     assert "Traceback" not in err and out == ""
 
 
-def test_a_commit_without_source_files_has_no_symbols(make_repo, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_commit_without_source_files_has_no_symbols(make_repo, capsys) -> None:
     repo = make_repo()
     repo.commit("docs", {"README.md": "# notes\n", "data/rows.json": "[1, 2]\n", "Makefile": "all:\n\ttrue\n"},
                 date=DATE)
@@ -172,7 +172,7 @@ def test_a_commit_without_source_files_has_no_symbols(make_repo, capsys) -> None
     assert out == "" and "no symbols match" in err
 
 
-def test_submodules_and_symlinks_are_skipped_not_read_or_followed(make_repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_submodules_and_symlinks_are_skipped_not_read_or_followed(make_repo, tmp_path) -> None:
     (tmp_path / "outside.go").write_text("package outside\n\nfunc Outside() {}\n")
     repo = make_repo()  # at tmp_path / "repo", so ../outside.go is the file above
     first = repo.commit("lib", {"lib/lib.go": "package lib\n\nfunc Lib() {}\n"}, date=DATE)

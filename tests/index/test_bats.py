@@ -11,7 +11,7 @@ from __future__ import annotations
 import tree_sitter
 import tree_sitter_bats
 
-from reviewvet.index.treesitter import parse_shell, rewrite_bats
+from reviewvet.index.languages.bats import parse_bats, rewrite_bats
 
 TRICKY = b"""#!/usr/bin/env bats
 load helpers/setup
@@ -62,7 +62,7 @@ def test_rewrite_keeps_every_offset() -> None:
 
 
 def test_rewrite_gives_tests_as_symbols_and_run_as_a_call() -> None:
-    parsed = parse_shell("tests/t.bats", TRICKY, bats=True)
+    parsed = parse_bats("tests/t.bats", TRICKY)
     assert {(d.kind, d.name, d.start, d.end) for d in parsed.definitions} == EXPECTED
     calls = {(c.caller, c.name) for c in parsed.calls}
     assert ("@test double quoted title", "deploy_fn") in calls

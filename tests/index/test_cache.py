@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from reviewvet.git import Git
-from reviewvet.index.build import RepoIndex, index_revision
+from reviewvet.index.build import index_revision
+from reviewvet.index.model import RepoIndex
 from reviewvet.index.cache import CACHE_FILE, ParseCache
 
 GO_MOD = "module example.com/shop\n\ngo 1.22\n"
@@ -50,7 +51,7 @@ SOURCES = {"cart/total.go": CART, "cart/discount.go": DISCOUNT, "scripts/deploy.
            "tools/report.py": REPORT}
 
 
-def shop_repo(make_repo):  # type: ignore[no-untyped-def]
+def shop_repo(make_repo):
     repo = make_repo()
     repo.commit("shop: first version", {"go.mod": GO_MOD, "README.md": "# shop\n", **SOURCES},
                 date="2026-02-02T09:00:00+00:00")
@@ -65,7 +66,7 @@ def index_with(path: Path, rev: str, cache_dir: Path) -> RepoIndex:
         cache.close()
 
 
-def test_a_second_index_of_the_same_revision_parses_nothing(make_repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_index_of_the_same_revision_parses_nothing(make_repo, tmp_path) -> None:
     repo = shop_repo(make_repo)
     first = index_with(repo.path, "HEAD", tmp_path / "cache")
     assert (first.stats.files, first.stats.parsed, first.stats.cached) == (4, 4, 0)
@@ -79,7 +80,7 @@ def test_a_second_index_of_the_same_revision_parses_nothing(make_repo, tmp_path)
                                               "scripts/deploy.sh::ship", "tools.report.build"}
 
 
-def test_only_the_changed_file_is_parsed_again(make_repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_changed_file_is_parsed_again(make_repo, tmp_path) -> None:
     repo = shop_repo(make_repo)
     index_with(repo.path, "HEAD", tmp_path / "cache")
     changed = DISCOUNT + "\nfunc Coupon(total int) int {\n\treturn Discount(total, 10)\n}\n"
@@ -90,7 +91,7 @@ def test_only_the_changed_file_is_parsed_again(make_repo, tmp_path) -> None:  # 
     assert [(s.path, s.start, s.end) for s in coupon] == [("cart/discount.go", 7, 9)]
 
 
-def test_a_renamed_file_is_not_parsed_and_its_symbols_move(make_repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_renamed_file_is_not_parsed_and_its_symbols_move(make_repo, tmp_path) -> None:
     repo = shop_repo(make_repo)
     index_with(repo.path, "HEAD", tmp_path / "cache")
     repo.commit("move files", {"cart/discount.go": None, "cart/offers.go": DISCOUNT,
@@ -106,7 +107,7 @@ def test_a_renamed_file_is_not_parsed_and_its_symbols_move(make_repo, tmp_path) 
     assert idx.files["tools/summary.py"].package == "tools.summary"
 
 
-def test_a_corrupted_cache_file_is_reported_and_bypassed(make_repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_corrupted_cache_file_is_reported_and_bypassed(make_repo, tmp_path) -> None:
     repo = shop_repo(make_repo)
     index_with(repo.path, "HEAD", tmp_path / "cache")
     db = tmp_path / "cache" / CACHE_FILE
@@ -123,7 +124,7 @@ def test_a_corrupted_cache_file_is_reported_and_bypassed(make_repo, tmp_path) ->
     assert idx.symbols == index_revision(Git(repo.path), "HEAD", cache=None).symbols
 
 
-def test_blobs_are_read_by_a_fixed_number_of_git_processes(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_blobs_are_read_by_a_fixed_number_of_git_processes(make_repo) -> None:
     repo = make_repo()
     few = repo.commit("five files", {"go.mod": GO_MOD, **{f"gen/f{i}.go": f"package gen\n\nfunc F{i}() {{}}\n"
                                                           for i in range(5)}}, date="2026-02-02T09:00:00+00:00")

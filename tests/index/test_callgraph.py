@@ -7,11 +7,12 @@ import pytest
 import callgraph_expected as expected
 from callgraph import build_callgraph_repo
 from reviewvet.git import Git
-from reviewvet.index.build import RepoIndex, index_revision
+from reviewvet.index.build import index_revision
+from reviewvet.index.model import RepoIndex
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory) -> RepoIndex:  # type: ignore[no-untyped-def]
+def index(tmp_path_factory) -> RepoIndex:
     path = build_callgraph_repo(tmp_path_factory.mktemp("cg") / "repo")
     return index_revision(Git(path), "HEAD")
 

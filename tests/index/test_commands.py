@@ -50,7 +50,7 @@ PKG = "example.com/chain/chain"
 
 
 @pytest.fixture
-def repo(make_repo):  # type: ignore[no-untyped-def]
+def repo(make_repo):
     repo = make_repo()
     repo.commit("chain: a -> b -> c", {"go.mod": "module example.com/chain\n\ngo 1.22\n", "chain/chain.go": CHAIN,
                                        "cmd/run/main.go": MAIN, "README.md": "# chain\n"},
@@ -58,20 +58,20 @@ def repo(make_repo):  # type: ignore[no-untyped-def]
     return repo
 
 
-def run(capsys, repo, *argv: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+def run(capsys, repo, *argv: str) -> tuple[int, str, str]:
     command, *rest = argv
     code = main([command, "--repo", str(repo.path), "--no-cache", *rest])
     out, err = capsys.readouterr()
     return code, out, err
 
 
-def run_json(capsys, repo, *argv: str):  # type: ignore[no-untyped-def]
+def run_json(capsys, repo, *argv: str):
     code, out, err = run(capsys, repo, *argv, "--json")
     assert code == 0, err
     return json.loads(out)
 
 
-def test_index_prints_counts_and_time(capsys, repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_index_prints_counts_and_time(capsys, repo, tmp_path) -> None:
     cache = str(tmp_path / "cache")
     for parsed, cached in ((2, 0), (0, 2)):
         assert main(["index", "--repo", str(repo.path), "--rev", "main", "--cache-dir", cache]) == 0
@@ -83,7 +83,7 @@ def test_index_prints_counts_and_time(capsys, repo, tmp_path) -> None:  # type: 
         assert second == "by language: go 2"
 
 
-def test_index_json_has_stats(capsys, repo) -> None:  # type: ignore[no-untyped-def]
+def test_index_json_has_stats(capsys, repo) -> None:
     data = run_json(capsys, repo, "index", "--rev", "main")
     assert data["rev"] == repo.rev("main")
     stats = data["stats"]
@@ -92,7 +92,7 @@ def test_index_json_has_stats(capsys, repo) -> None:  # type: ignore[no-untyped-
     assert data["notes"] == [] and data["parse_errors"] == {}
 
 
-def test_symbols_lists_methods_with_their_receivers(capsys, repo) -> None:  # type: ignore[no-untyped-def]
+def test_symbols_lists_methods_with_their_receivers(capsys, repo) -> None:
     methods = run_json(capsys, repo, "symbols", "--kind", "method")
     assert {(m["id"], m["local"], m["receiver"], m["start"], m["end"]) for m in methods} == {
         (f"{PKG}.(*T).Name", "(*T).Name", "*T", 7, 7),
@@ -101,7 +101,7 @@ def test_symbols_lists_methods_with_their_receivers(capsys, repo) -> None:  # ty
     assert {m["kind"] for m in methods} == {"method"} and {m["path"] for m in methods} == {"chain/chain.go"}
 
 
-def test_symbols_name_narrows_to_one_symbol(capsys, repo) -> None:  # type: ignore[no-untyped-def]
+def test_symbols_name_narrows_to_one_symbol(capsys, repo) -> None:
     (a,) = run_json(capsys, repo, "symbols", "--name", "chain.A")
     assert (a["id"], a["kind"], a["start"], a["end"]) == (f"{PKG}.A", "function", 16, 18)
     (name,) = run_json(capsys, repo, "symbols", "--name", "(*T).Name")
@@ -111,7 +111,7 @@ def test_symbols_name_narrows_to_one_symbol(capsys, repo) -> None:  # type: igno
     assert code == 0 and out == f"chain/chain.go:24-24  function {PKG}.C\n"
 
 
-def test_symbols_name_uses_the_go_package_name_not_the_folder(capsys, make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_symbols_name_uses_the_go_package_name_not_the_folder(capsys, make_repo) -> None:
     repo = make_repo()
     repo.commit("retry", {"go.mod": "module example.com/m\n\ngo 1.22\n",
                           "go-retry/retry.go": "package retry\n\nfunc Do() {}\n"}, date="2026-02-02T09:00:00+00:00")
@@ -119,7 +119,7 @@ def test_symbols_name_uses_the_go_package_name_not_the_folder(capsys, make_repo)
     assert [s["id"] for s in found] == ["example.com/m/go-retry.Do"]
 
 
-def test_callers_follow_the_chain_to_the_requested_depth(capsys, repo) -> None:  # type: ignore[no-untyped-def]
+def test_callers_follow_the_chain_to_the_requested_depth(capsys, repo) -> None:
     one = run_json(capsys, repo, "callers", "C")
     assert one["symbols"] == [f"{PKG}.C"] and one["direction"] == "callers"
     assert [(e["from"], e["to"], e["depth"]) for e in one["edges"]] == [(f"{PKG}.C", f"{PKG}.B", 1)]
@@ -132,7 +132,7 @@ def test_callers_follow_the_chain_to_the_requested_depth(capsys, repo) -> None: 
     ]
 
 
-def test_callees_and_their_confidence(capsys, repo) -> None:  # type: ignore[no-untyped-def]
+def test_callees_and_their_confidence(capsys, repo) -> None:
     edges = run_json(capsys, repo, "callees", "main", "--depth", "3")["edges"]
     assert [(e["to"], e["depth"], e["path"], e["line"], e["confidence"]) for e in edges] == [
         (f"{PKG}.(*T).Name", 1, "cmd/run/main.go", 7, "by-type"),
@@ -147,7 +147,7 @@ def test_callees_and_their_confidence(capsys, repo) -> None:  # type: ignore[no-
     }
 
 
-def test_callers_text_output_indents_by_depth(capsys, repo) -> None:  # type: ignore[no-untyped-def]
+def test_callers_text_output_indents_by_depth(capsys, repo) -> None:
     code, out, _ = run(capsys, repo, "callers", "chain.C", "--depth", "2")
     assert code == 0
     assert out.splitlines() == [
@@ -156,13 +156,13 @@ def test_callers_text_output_indents_by_depth(capsys, repo) -> None:  # type: ig
     ]
 
 
-def test_unknown_symbol_exits_2(capsys, repo) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_symbol_exits_2(capsys, repo) -> None:
     code, out, err = run(capsys, repo, "callers", "retryForever")
     assert code == 2 and out == ""
     assert err.startswith("reviewvet: error: no symbol 'retryForever' in ") and "Traceback" not in err
 
 
-def test_depth_below_one_exits_2(capsys, repo) -> None:  # type: ignore[no-untyped-def]
+def test_depth_below_one_exits_2(capsys, repo) -> None:
     code, out, err = run(capsys, repo, "callees", "A", "--depth", "0")
     assert (code, out) == (2, "")
     assert err == "reviewvet: error: --depth 0 must be at least 1\n"

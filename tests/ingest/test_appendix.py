@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from reviewvet.ingest.claims import parse_claims
-from reviewvet.ingest.model import Review
+from reviewvet.model.review import Review
 from reviewvet.ingest.parse import parse_review, read_review_file
 from tests.conftest import REVIEWS
 

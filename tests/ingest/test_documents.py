@@ -15,11 +15,11 @@ from tests.conftest import REVIEWS
 
 
 @pytest.fixture(scope="module")
-def demo():  # type: ignore[no-untyped-def]
+def demo():
     return parse_review(read_review_file(REVIEWS / "demo-review.md"))
 
 
-def test_header(demo) -> None:  # type: ignore[no-untyped-def]
+def test_header(demo) -> None:
     assert demo.format == "markdown"
     assert (demo.pr_number, demo.round, demo.branch) == (41, "1", "feature/retry-budget")
     assert [c.sha for c in demo.commits] == ["be4ffa6", "c00cc4e", "0924ff3"]
@@ -27,7 +27,7 @@ def test_header(demo) -> None:  # type: ignore[no-untyped-def]
     assert demo.verdict and demo.verdict.startswith("Merge with fixes")
 
 
-def test_findings_and_appendix(demo) -> None:  # type: ignore[no-untyped-def]
+def test_findings_and_appendix(demo) -> None:
     ids = [f.id for f in demo.findings if f.section in ("critical", "important", "suggestion")]
     assert ids == ["I1", "I2", "I3", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8"]
     assert {a.agent: len([f for f in a.findings if f.section in ("important", "suggestion")])
@@ -38,11 +38,11 @@ def test_findings_and_appendix(demo) -> None:  # type: ignore[no-untyped-def]
     assert all(not line.startswith("+") for line in diff.claimed)
 
 
-def test_flattened_copy_has_the_same_findings(demo) -> None:  # type: ignore[no-untyped-def]
+def test_flattened_copy_has_the_same_findings(demo) -> None:
     flat = parse_review(read_review_file(REVIEWS / "demo-flat.txt"))
     assert flat.format == "flattened"
 
-    def shape(review):  # type: ignore[no-untyped-def]
+    def shape(review):
         return [(f.section, f.severity, f.label, sorted({r.span() for r in f.references})) for f in review.findings
                 if f.section in ("critical", "important", "suggestion")]
 
@@ -73,7 +73,7 @@ def test_arbitrary_text_never_crashes(text: str) -> None:
     assert review.format in ("markdown", "flattened")
 
 
-def claims(**extra):  # type: ignore[no-untyped-def]
+def claims(**extra):
     data = {"reviewvet_claims": 1, "head": "0924ff3", "findings": [
         {"id": "I1", "title": "t", "severity": "important", "label": "regression",
          "locations": [{"path": "a.go", "start": 3, "end": 5}],

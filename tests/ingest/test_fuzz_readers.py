@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from reviewvet.errors import ReviewInputError, ReviewvetError
 from reviewvet.ingest.claims import parse_claims
-from reviewvet.ingest.model import Review
+from reviewvet.model.review import Review
 from reviewvet.ingest.parse import parse_review, review_text
 
 FUZZ = settings(
@@ -148,7 +148,8 @@ def test_every_claims_file_the_schema_allows_is_read(data: dict[str, Any]) -> No
 @FUZZ
 @given(claims, st.lists(st.tuples(st.sampled_from(["findings", "title", "pr", "commits", "head", "extra"]),
                                   json_value), max_size=3))
-def test_a_claims_file_with_any_values_is_read_or_refused_cleanly(data: dict[str, Any], changes: list) -> None:  # type: ignore[type-arg]
+def test_a_claims_file_with_any_values_is_read_or_refused_cleanly(data: dict[str, Any],
+                                                                 changes: list[tuple[str, Any]]) -> None:
     for key, value in changes:
         data[key] = value
     read_claims(json.dumps(data))

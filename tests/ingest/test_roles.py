@@ -7,7 +7,7 @@ import json
 import pytest
 
 from reviewvet.ingest.claims import parse_claims
-from reviewvet.ingest.model import Finding
+from reviewvet.model.review import Finding
 from reviewvet.ingest.parse import parse_review
 from reviewvet.ingest.roles import not_a_symbol
 

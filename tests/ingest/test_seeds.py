@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewvet.ingest.model import Review
+from reviewvet.model.review import Review
 from reviewvet.ingest.parse import parse_review, read_review_file
 
 FINDING_SECTIONS = ("critical", "important", "suggestion")
@@ -25,16 +25,16 @@ def parse_seed(seeds: Path, prefix: str) -> Review:
     return parse_review(read_review_file(path), str(path))
 
 
-def sections(findings) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def sections(findings) -> dict[str, int]:
     counts = Counter(f.section for f in findings if f.section in FINDING_SECTIONS)
     return {s: counts.get(s, 0) for s in FINDING_SECTIONS}
 
 
-def refs(findings) -> int:  # type: ignore[no-untyped-def]
+def refs(findings) -> int:
     return sum(len(f.references) for f in findings if f.section in FINDING_SECTIONS)
 
 
-def roles(findings) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def roles(findings) -> dict[str, int]:
     return dict(Counter(b.role for f in findings if f.section in FINDING_SECTIONS for b in f.blocks))
 
 

@@ -9,18 +9,20 @@ import jsonschema
 import pytest
 
 from reviewvet.checks.flags import FLAGS
-from reviewvet.checks.model import LINE_STATUSES, QUOTE_STATUSES, SYMBOL_STATUSES
+from reviewvet.report import RenderOptions
+from reviewvet.model.checks import LINE_STATUSES, QUOTE_STATUSES, SYMBOL_STATUSES
 from reviewvet.ingest.parse import parse_review, read_review_file
-from reviewvet.pipeline import Verification, VerifyOptions, verify
+from reviewvet.model.verification import Verification
+from reviewvet.api import verify_repository
 from reviewvet.report import json_format, markdown, terminal
 from reviewvet.report.text import LINE_TEMPLATES, QUOTE_TEMPLATES, SYMBOL_TEMPLATES
 from tests.conftest import REVIEWS
 
 
 @pytest.fixture(scope="module")
-def result(demo_repo) -> Verification:  # type: ignore[no-untyped-def]
+def result(demo_repo) -> Verification:
     review = parse_review(read_review_file(REVIEWS / "demo-review.md"), "demo-review.md")
-    return verify(review, demo_repo.path, VerifyOptions(head=demo_repo.head, base=demo_repo.base))
+    return verify_repository(demo_repo.path, review, head=demo_repo.head, base=demo_repo.base)
 
 
 def test_json_validates_against_the_schema(result: Verification) -> None:
@@ -41,7 +43,7 @@ def test_json_is_stable(result: Verification) -> None:
 
 def test_markdown_and_terminal_name_every_finding(result: Verification) -> None:
     md = markdown.render(result)
-    text = terminal.render(result, color=False)
+    text = terminal.render(result, RenderOptions(color=False))
     for v in result.verdicts:
         assert v.finding.key in md
         assert v.finding.key in text
@@ -50,7 +52,7 @@ def test_markdown_and_terminal_name_every_finding(result: Verification) -> None:
 
 
 def test_terminal_colour_when_asked(result: Verification) -> None:
-    assert "\x1b[" in terminal.render(result, color=True)
+    assert "\x1b[" in terminal.render(result, RenderOptions(color=True))
 
 
 def test_every_status_has_a_sentence() -> None:

@@ -5,13 +5,15 @@ fingerprint survives unrelated edits."""
 from __future__ import annotations
 
 import json
+from typing import Any
 import pytest
 from gitbuild import RepoBuilder
 
 from reviewvet.ingest.parse import parse_review, read_review_file
-from reviewvet.pipeline import Verification, VerifyOptions, verify
+from reviewvet.model.verification import Verification
+from reviewvet.api import VerifyOptions, verify_repository
 from reviewvet.report import rdjsonl, sarif
-from reviewvet.report.sarif import line_hashes
+from reviewvet.resolve.linehash import line_hashes
 from tests.conftest import REVIEWS, ROOT
 
 SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
@@ -19,25 +21,25 @@ LEVELS = {"critical": "error", "important": "warning", "suggestion": "note"}
 
 
 @pytest.fixture(scope="module")
-def result(demo_repo) -> Verification:  # type: ignore[no-untyped-def]
+def result(demo_repo) -> Verification:
     review = parse_review(read_review_file(REVIEWS / "demo-review.md"), "demo-review.md")
-    return verify(review, demo_repo.path, VerifyOptions(head=demo_repo.head, base=demo_repo.base,
-                                                        context=REVIEWS / "demo-context.yaml"))
+    return verify_repository(demo_repo.path, review, head=demo_repo.head, base=demo_repo.base,
+                             options=VerifyOptions(context=REVIEWS / "demo-context.yaml"))
 
 
 @pytest.fixture(scope="module")
-def log(result: Verification) -> dict:  # type: ignore[type-arg]
+def log(result: Verification) -> dict[str, Any]:
     return json.loads(sarif.render(result))
 
 
-def results_by_key(log: dict) -> dict[str, dict]:  # type: ignore[type-arg]
+def results_by_key(log: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["properties"]["finding"]: r for r in log["runs"][0]["results"]}
 
 
 # -- the demo verification ----------------------------------------------------------------------
 
 
-def test_sarif_validates_against_the_schema(log: dict) -> None:  # type: ignore[type-arg]
+def test_sarif_validates_against_the_schema(log: dict[str, Any]) -> None:
     if not SCHEMA.is_file():
         pytest.skip(f"the SARIF 2.1.0 schema is not available at {SCHEMA}")
     import jsonschema
@@ -47,20 +49,20 @@ def test_sarif_validates_against_the_schema(log: dict) -> None:  # type: ignore[
     assert log["version"] == "2.1.0"
 
 
-def test_one_result_per_finding(result: Verification, log: dict) -> None:  # type: ignore[type-arg]
+def test_one_result_per_finding(result: Verification, log: dict[str, Any]) -> None:
     keys = [r["properties"]["finding"] for r in log["runs"][0]["results"]]
     assert keys == [v.finding.key for v in result.verdicts]
     assert len(keys) == len(set(keys)) == 36
 
 
-def test_levels_follow_the_final_severities(result: Verification, log: dict) -> None:  # type: ignore[type-arg]
+def test_levels_follow_the_final_severities(result: Verification, log: dict[str, Any]) -> None:
     for key, r in results_by_key(log).items():
         assert r["level"] == LEVELS.get(result.decisions[key].severity or "", "note"), key
     assert results_by_key(log)["consolidated/I1"]["level"] == "warning"
     assert results_by_key(log)["consolidated/S1"]["level"] == "note"
 
 
-def test_false_positives_and_only_they_are_suppressed(result: Verification, log: dict) -> None:  # type: ignore[type-arg]
+def test_false_positives_and_only_they_are_suppressed(result: Verification, log: dict[str, Any]) -> None:
     suppressed = {k for k, r in results_by_key(log).items() if "suppressions" in r}
     assert suppressed == {k for k, d in result.decisions.items() if d.false_positive}
     assert suppressed == {"consolidated/S2", "Gemini/S3"}
@@ -69,7 +71,7 @@ def test_false_positives_and_only_they_are_suppressed(result: Verification, log:
     assert results_by_key(log)["Gemini/S3"]["ruleId"] == "RV601"  # the false-positive rule decides
 
 
-def test_regressions_are_new_and_gaps_unchanged(result: Verification, log: dict) -> None:  # type: ignore[type-arg]
+def test_regressions_are_new_and_gaps_unchanged(result: Verification, log: dict[str, Any]) -> None:
     states = {k: r.get("baselineState") for k, r in results_by_key(log).items()}
     for v in result.verdicts:
         status = v.provenance.status if v.provenance else ""
@@ -82,7 +84,7 @@ def test_regressions_are_new_and_gaps_unchanged(result: Verification, log: dict)
     assert (states["consolidated/S7"], states["consolidated/S8"]) == ("unchanged", "new")
 
 
-def test_every_rule_id_is_described_by_the_driver(log: dict) -> None:  # type: ignore[type-arg]
+def test_every_rule_id_is_described_by_the_driver(log: dict[str, Any]) -> None:
     run = log["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     ids = [r["id"] for r in rules]
@@ -93,7 +95,7 @@ def test_every_rule_id_is_described_by_the_driver(log: dict) -> None:  # type: i
     assert results_by_key(log)["Claude/I2"]["ruleId"] == "RV701"
 
 
-def test_locations_are_where_the_code_really_is(log: dict) -> None:  # type: ignore[type-arg]
+def test_locations_are_where_the_code_really_is(log: dict[str, Any]) -> None:
     s3 = results_by_key(log)["consolidated/S3"]["locations"][0]["physicalLocation"]  # cited 19-25, really 32-38
     assert s3["artifactLocation"]["uri"] == "scripts/run-agent.sh"
     assert (s3["region"]["startLine"], s3["region"]["endLine"]) == (32, 38)
@@ -101,7 +103,7 @@ def test_locations_are_where_the_code_really_is(log: dict) -> None:  # type: ign
     assert s4["artifactLocation"]["uri"] == "scripts/lib.sh"
 
 
-def test_rdjsonl_lines_are_reviewdog_diagnostics(result: Verification, log: dict) -> None:  # type: ignore[type-arg]
+def test_rdjsonl_lines_are_reviewdog_diagnostics(result: Verification, log: dict[str, Any]) -> None:
     lines = rdjsonl.render(result).splitlines()
     located = [r for r in log["runs"][0]["results"] if "locations" in r]
     assert len(lines) == len(located) > 0
@@ -170,7 +172,7 @@ def review(ref: str, code: str = MERGE_QUOTE, tag: str = "important, regression"
 
 
 @pytest.fixture
-def repo(make_repo) -> RepoBuilder:  # type: ignore[no-untyped-def]
+def repo(make_repo) -> RepoBuilder:
     repo = make_repo()
     repo.commit("store: start", {"app/store.py": "import json\n"}, date="2025-05-01T09:00:00+00:00")
     repo.branch("pr")
@@ -179,25 +181,26 @@ def repo(make_repo) -> RepoBuilder:  # type: ignore[no-untyped-def]
     return repo
 
 
-def only_result(text: str, repo: RepoBuilder, head: str = "pr") -> dict:  # type: ignore[type-arg]
-    v = verify(parse_review(text), repo.path, VerifyOptions(head=head, base="main"))
+def only_result(text: str, repo: RepoBuilder, head: str = "pr") -> dict[str, Any]:
+    v = verify_repository(repo.path, parse_review(text), head=head, base="main")
     (r,) = sarif.sarif_log(v)["runs"][0]["results"]
-    return r  # type: ignore[no-any-return]
+    assert isinstance(r, dict)
+    return r
 
 
-def region(r: dict) -> tuple[int, int]:  # type: ignore[type-arg]
+def region(r: dict[str, Any]) -> tuple[int, int]:
     reg = r["locations"][0]["physicalLocation"]["region"]
     return reg["startLine"], reg["endLine"]
 
 
-def test_the_level_follows_a_severity_lowered_by_a_rule(repo) -> None:  # type: ignore[no-untyped-def]
+def test_the_level_follows_a_severity_lowered_by_a_rule(repo) -> None:
     r = only_result(review("app/store.py:9-12", tag="critical, regression", fid="C1", section="Critical Issues",
                            code="def merge(left, right, deep=False):\n    out = copy.deepcopy(left)\n"), repo)
     assert r["properties"]["claimedSeverity"] == "critical"
     assert "RV501" in r["properties"]["rules"] and r["level"] == "warning"  # capped at important
 
 
-def test_fingerprint_survives_unrelated_lines_moving_the_code(repo) -> None:  # type: ignore[no-untyped-def]
+def test_fingerprint_survives_unrelated_lines_moving_the_code(repo) -> None:
     before = only_result(review("app/store.py:9-10"), repo)
     moved = repo.commit("store: header", {"app/store.py": "".join(f"# note {i}\n" for i in range(5)) + STORE},
                         date="2026-01-11T09:00:00+00:00")
@@ -209,16 +212,27 @@ def test_fingerprint_survives_unrelated_lines_moving_the_code(repo) -> None:  # 
         assert after["ruleId"] == before["ruleId"]
 
 
-def test_fingerprint_tells_different_findings_apart(repo) -> None:  # type: ignore[no-untyped-def]
+def test_fingerprint_tells_different_findings_apart(repo) -> None:
     merge = only_result(review("app/store.py:9-10"), repo)
     load = only_result(review("app/store.py:4-5", code="def load(path):\n    with open(path) as handle:\n"), repo)
     assert merge["partialFingerprints"]["reviewvet/v1"] != load["partialFingerprints"]["reviewvet/v1"]
 
 
-def test_fingerprint_survives_a_move_of_more_than_five_lines(repo) -> None:  # type: ignore[no-untyped-def]
+def test_fingerprint_survives_a_move_of_more_than_five_lines(repo) -> None:
     before = only_result(review("app/store.py:9-10"), repo)
     moved = repo.commit("store: header", {"app/store.py": "".join(f"# note {i}\n" for i in range(10)) + STORE},
                         date="2026-01-11T09:00:00+00:00")
     after = only_result(review("app/store.py:9-10"), repo, head=moved)
     assert region(after) == (19, 20)
     assert after["partialFingerprints"]["reviewvet/v1"] == before["partialFingerprints"]["reviewvet/v1"]
+
+
+def test_line_hashes_count_a_character_past_the_basic_plane_as_two_utf16_units() -> None:
+    """GitHub's hash reads UTF-16 code units: an emoji is its two surrogates, not one character."""
+    text = "retry = 3  # \U0001F600 budget\nnext line\n"
+    utf16 = text.encode("utf-16-le")
+    as_units = "".join(chr(int.from_bytes(utf16[i:i + 2], "little")) for i in range(0, len(utf16), 2))
+    assert len(as_units) == len(text) + 1  # the emoji became two surrogate characters
+    assert line_hashes(text) == line_hashes(as_units)
+    assert line_hashes(text) != line_hashes(text.replace("\U0001F600", "\ufffd"))
+

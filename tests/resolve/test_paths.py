@@ -17,8 +17,10 @@ from reviewvet.checks.context import CheckContext
 from reviewvet.cli import main
 from reviewvet.git import Git
 from reviewvet.ingest.parse import parse_review
-from reviewvet.pipeline import check_finding
-from reviewvet.resolve.snapshot import DEFAULT_MAX_FILE_BYTES, FileText, Snapshot, Unreadable
+from reviewvet.checks.finding import check_finding
+from reviewvet.resolve.snapshot import DEFAULT_MAX_FILE_BYTES, Snapshot
+from reviewvet.model.source import FileText, Unreadable
+from reviewvet.workspace import RevisionPair, Workspace
 
 SECRET = "func leakedOutsideTheRepository(token string) error {"
 
@@ -34,7 +36,7 @@ func Run(workers int) {
 """
 
 
-def pr_repo(make_repo, base: dict, pr: dict | None = None):  # type: ignore[no-untyped-def]
+def pr_repo(make_repo, base: dict, pr: dict | None = None):
     """main: `app/app.go` then ``base``; branch `pr` adds ``pr``. Returns the builder."""
     repo = make_repo()
     repo.commit("app: add the worker pool", {"app/app.go": APP_GO}, date="2026-04-01T08:00:00+00:00")
@@ -56,13 +58,15 @@ def review(*findings: tuple[str, str]) -> str:
     return "# Deep Review: paths\n\n## Important Issues\n\n" + "".join(items)
 
 
-def verify(capsys, tmp_path: Path, repo, text: str, name: str = "review.md") -> list[dict]:  # type: ignore[no-untyped-def]
+def verify(capsys, tmp_path: Path, repo, text: str, name: str = "review.md") -> list[dict]:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     code = main(["verify", str(path), "--repo", str(repo.path), "--base", "main", "--head", "pr", "--format", "json"])
     out, err = capsys.readouterr()
     assert code == 0, err
-    return json.loads(out)["findings"]  # type: ignore[no-any-return]
+    findings = json.loads(out)["findings"]
+    assert isinstance(findings, list)
+    return findings
 
 
 def assert_not_read(finding: dict, reason: str) -> None:
@@ -87,7 +91,7 @@ def outside(tmp_path: Path) -> Path:
 # -- paths that leave the repository ---------------------------------------------------------
 
 
-def test_dotdot_path_is_never_read(capsys, tmp_path, make_repo, outside):  # type: ignore[no-untyped-def]
+def test_dotdot_path_is_never_read(capsys, tmp_path, make_repo, outside):
     repo = pr_repo(make_repo, {"README.md": "# app\n"})
     assert (repo.path / "../outside.go").read_text().splitlines()[2] == SECRET
     found = verify(capsys, tmp_path, repo, review(("../outside.go:3", SECRET), ("app/../../outside.go:3", SECRET)))
@@ -95,7 +99,7 @@ def test_dotdot_path_is_never_read(capsys, tmp_path, make_repo, outside):  # typ
         assert_not_read(finding, "contains '..'")
 
 
-def test_absolute_path_in_claims_json_is_never_read(capsys, tmp_path, make_repo, outside):  # type: ignore[no-untyped-def]
+def test_absolute_path_in_claims_json_is_never_read(capsys, tmp_path, make_repo, outside):
     repo = pr_repo(make_repo, {"README.md": "# app\n"})
     claims = {"reviewvet_claims": 1, "findings": [
         {"id": "I1", "title": "outside", "locations": [{"path": str(outside), "start": 3}],
@@ -109,7 +113,7 @@ def test_absolute_path_in_claims_json_is_never_read(capsys, tmp_path, make_repo,
         assert_not_read(finding, "is an absolute path")
 
 
-def test_absolute_path_in_markdown_is_reported_unsafe(capsys, tmp_path, make_repo, outside):  # type: ignore[no-untyped-def]
+def test_absolute_path_in_markdown_is_reported_unsafe(capsys, tmp_path, make_repo, outside):
     repo = pr_repo(make_repo, {"README.md": "# app\n"})
     found = verify(capsys, tmp_path, repo, review((f"{outside}:3", SECRET), ("/etc/passwd:1", "root:x:0:0:root"),
                                                     ("~/outside.go:3", SECRET)))
@@ -118,7 +122,7 @@ def test_absolute_path_in_markdown_is_reported_unsafe(capsys, tmp_path, make_rep
         assert_not_read(finding, "is an absolute path")
 
 
-def test_path_through_a_symlink_out_of_the_repository_is_never_read(capsys, tmp_path, make_repo, outside):  # type: ignore[no-untyped-def]
+def test_path_through_a_symlink_out_of_the_repository_is_never_read(capsys, tmp_path, make_repo, outside):
     repo = make_repo()
     repo.commit("app: add the worker pool", {"app/app.go": APP_GO}, date="2026-04-01T08:00:00+00:00")
     repo.symlink("up", "..")  # the folder that holds outside.go
@@ -135,7 +139,7 @@ def test_path_through_a_symlink_out_of_the_repository_is_never_read(capsys, tmp_
 # -- files that cannot be read as text --------------------------------------------------------
 
 
-def test_binary_file_gives_unknown_with_the_reason(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
+def test_binary_file_gives_unknown_with_the_reason(capsys, tmp_path, make_repo):
     blob = b"package gen\n\x00\x01\x02\xff\x00" + bytes(range(256)) * 4
     repo = pr_repo(make_repo, {"gen/blob.go": blob})
     [finding] = verify(capsys, tmp_path, repo, review(("gen/blob.go:1", "package gen")))
@@ -147,7 +151,7 @@ def test_binary_file_gives_unknown_with_the_reason(capsys, tmp_path, make_repo):
     assert "binary" in finding["lines"][0]["reason"]
 
 
-def test_non_utf8_file_gives_unknown_with_the_reason(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
+def test_non_utf8_file_gives_unknown_with_the_reason(capsys, tmp_path, make_repo):
     latin = "package legacy\n\n// Brew makes a caf\u00e9 cr\u00e8me.\nfunc Brew() {}\n".encode("latin-1")
     repo = pr_repo(make_repo, {"legacy/brew.go": latin})
     [finding] = verify(capsys, tmp_path, repo, review(("legacy/brew.go:3", "// Brew makes a caf\u00e9 cr\u00e8me.")))
@@ -157,7 +161,7 @@ def test_non_utf8_file_gives_unknown_with_the_reason(capsys, tmp_path, make_repo
     assert "unknown" in finding["flags"]
 
 
-def test_file_over_a_snapshot_size_limit_is_not_read(make_repo):  # type: ignore[no-untyped-def]
+def test_file_over_a_snapshot_size_limit_is_not_read(make_repo):
     table = "package gen\n\nvar table = []int{\n" + "".join(f"\t{i},\n" for i in range(400)) + "}\n"
     repo = pr_repo(make_repo, {"gen/table.go": table})
     size = len(table.encode())
@@ -167,14 +171,15 @@ def test_file_over_a_snapshot_size_limit_is_not_read(make_repo):  # type: ignore
     assert small.file("gen/table.go") == Unreadable("gen/table.go", f"is {size} bytes, over the 1024-byte limit")
 
     finding = parse_review(review(("gen/table.go:3", "var table = []int{"))).findings[0]
-    verdict = check_finding(CheckContext(small, Snapshot(git, repo.rev("main"), max_bytes=1024)), finding)
+    pair = RevisionPair(Workspace(repo.path), small, Snapshot(git, repo.rev("main"), max_bytes=1024))
+    verdict = check_finding(CheckContext(pair), finding)
     [quote] = verdict.quotes
     assert quote.status == "unknown"
     assert quote.reason == f"'gen/table.go' is {size} bytes, over the 1024-byte limit"
     assert verdict.lines[0].status == "unknown"
 
 
-def test_file_over_the_default_size_limit_gives_unknown(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
+def test_file_over_the_default_size_limit_gives_unknown(capsys, tmp_path, make_repo):
     line = "\t0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,\n"
     big = "package gen\n\nvar blob = []byte{\n" + line * (DEFAULT_MAX_FILE_BYTES // len(line) + 1) + "}\n"
     repo = pr_repo(make_repo, {"README.md": "# app\n"}, {"gen/blob.go": big})
@@ -187,7 +192,7 @@ def test_file_over_the_default_size_limit_gives_unknown(capsys, tmp_path, make_r
 # -- resolution -------------------------------------------------------------------------------
 
 
-def test_module_root_relative_path_resolves_as_suffix(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
+def test_module_root_relative_path_resolves_as_suffix(capsys, tmp_path, make_repo):
     main_go = "package main\n\nimport \"example.com/svc/app\"\n\nfunc main() {\n\tapp.Run(4)\n}\n"
     repo = pr_repo(make_repo, {"svc/go.mod": "module example.com/svc\n", "svc/cmd/server/main.go": main_go})
     [finding] = verify(capsys, tmp_path, repo, review(("cmd/server/main.go:5-7", "func main() {\n\tapp.Run(4)\n}")))
@@ -202,7 +207,7 @@ def test_module_root_relative_path_resolves_as_suffix(capsys, tmp_path, make_rep
     assert [f for f in finding["flags"] if f != "mislabelled-provenance"] == []  # provenance is not the point here
 
 
-def test_ambiguous_basename_lists_both_candidates(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
+def test_ambiguous_basename_lists_both_candidates(capsys, tmp_path, make_repo):
     alpha = "package alpha\n\n// Start launches alpha.\nfunc Start() error { return nil }\n"
     beta = "package beta\n\n// Start launches beta and retries forever.\nfunc Start() error { return retry() }\n"
     repo = pr_repo(make_repo, {"svc/alpha/service.go": alpha, "svc/beta/service.go": beta})
@@ -216,7 +221,7 @@ def test_ambiguous_basename_lists_both_candidates(capsys, tmp_path, make_repo): 
     assert finding["quotes"][0]["span"]["path"] == "svc/beta/service.go"  # the candidates are searched
 
 
-def test_path_only_at_the_merge_base_is_base_only(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
+def test_path_only_at_the_merge_base_is_base_only(capsys, tmp_path, make_repo):
     old = "package tools\n\n// Legacy converts old records.\nfunc Legacy(r Record) Record {\n\treturn r.upgrade()\n}\n"
     repo = pr_repo(make_repo, {"tools/legacy.go": old}, {"tools/legacy.go": None})
     quote = "func Legacy(r Record) Record {\n\treturn r.upgrade()\n}"

@@ -43,13 +43,13 @@ The caller cannot tell a dropped item from a queued one.
 """
 
 
-def pr_commits(repo, day: int, count: int = 2) -> list[str]:  # type: ignore[no-untyped-def]
+def pr_commits(repo, day: int, count: int = 2) -> list[str]:
     """Commit the PR's changes on the current branch, one a day from ``day``; return the SHAs."""
     return [repo.commit(SUBJECTS[i], PR_FILES[i], date=f"2026-05-{day + i:02d}T10:00:00+00:00")
             for i in range(count)]
 
 
-def history(make_repo, count: int = 2):  # type: ignore[no-untyped-def]
+def history(make_repo, count: int = 2):
     repo = make_repo()
     repo.commit("core: add the queue", {"app/queue.go": QUEUE_GO}, date="2026-05-01T09:00:00+00:00")
     repo.commit("core: add pop", {"app/pop.go": "package app\n\nfunc Pop() int { return 0 }\n"},
@@ -62,13 +62,13 @@ def history(make_repo, count: int = 2):  # type: ignore[no-untyped-def]
     return repo
 
 
-def prune(repo) -> None:  # type: ignore[no-untyped-def]
+def prune(repo) -> None:
     """Forget unreachable commits, as a fresh clone after a force-push would."""
     repo.run("reflog", "expire", "--expire=now", "--all")
     repo.run("gc", "-q", "--prune=now")
 
 
-def force_push(repo, count: int = 2, gc: bool = True) -> str:  # type: ignore[no-untyped-def]
+def force_push(repo, count: int = 2, gc: bool = True) -> str:
     """Rewrite `feature` with the same subjects and changes on other dates; return the new tip."""
     fork = repo.rev("feature~%d" % count)
     repo.run("checkout", "-q", "-b", "rewritten", fork)
@@ -81,7 +81,7 @@ def force_push(repo, count: int = 2, gc: bool = True) -> str:  # type: ignore[no
     return tip
 
 
-def gone(repo, sha: str) -> bool:  # type: ignore[no-untyped-def]
+def gone(repo, sha: str) -> bool:
     proc = subprocess.run(["git", "-C", str(repo.path), "cat-file", "-e", f"{sha}^{{commit}}"],
                           capture_output=True, check=False)
     return proc.returncode != 0
@@ -93,7 +93,7 @@ def flat_review(shas: list[str], subjects: tuple[str, ...] = SUBJECTS) -> str:
     return f"# Deep Review: queue limit\n\nCommits {lines[0]}\n" + "".join(f"{x}\n" for x in lines[1:]) + "\n" + FINDING
 
 
-def verify(capsys, tmp_path: Path, repo, text: str, *args: str) -> tuple[int, dict | None, str]:  # type: ignore[no-untyped-def]
+def verify(capsys, tmp_path: Path, repo, text: str, *args: str) -> tuple[int, dict | None, str]:
     review = tmp_path / "review.md"
     review.write_text(text, encoding="utf-8")
     code = main(["verify", str(review), "--repo", str(repo.path), "--format", "json", *args])
@@ -104,7 +104,7 @@ def verify(capsys, tmp_path: Path, repo, text: str, *args: str) -> tuple[int, di
 # -- merge base ------------------------------------------------------------------------------
 
 
-def test_merge_base_is_computed_from_base(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
+def test_merge_base_is_computed_from_base(capsys, tmp_path, make_repo):
     repo = history(make_repo)
     code, data, err = verify(capsys, tmp_path, repo, "# Deep Review\n\n" + FINDING,
                              "--base", "main", "--head", "feature")
@@ -116,7 +116,7 @@ def test_merge_base_is_computed_from_base(capsys, tmp_path, make_repo):  # type:
     assert data["findings"][0]["quotes"][0]["status"] == "exact"
 
 
-def test_merge_base_flag_overrides_the_computed_one(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
+def test_merge_base_flag_overrides_the_computed_one(capsys, tmp_path, make_repo):
     repo = history(make_repo)
     c1 = repo.rev("main~2")
     code, data, err = verify(capsys, tmp_path, repo, "# Deep Review\n\n" + FINDING,
@@ -125,7 +125,7 @@ def test_merge_base_flag_overrides_the_computed_one(capsys, tmp_path, make_repo)
     assert data["revisions"]["merge_base"] == {"sha": c1, "source": "given"}
 
 
-def test_stacked_pr_uses_the_other_branch_as_base(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
+def test_stacked_pr_uses_the_other_branch_as_base(capsys, tmp_path, make_repo):
     repo = history(make_repo)
     repo.branch("feature-docs", "feature")
     repo.checkout("feature-docs")
@@ -151,7 +151,7 @@ def test_stacked_pr_uses_the_other_branch_as_base(capsys, tmp_path, make_repo): 
 # -- the review's own head -------------------------------------------------------------------
 
 
-def test_review_commits_that_exist_are_reported_found(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
+def test_review_commits_that_exist_are_reported_found(capsys, tmp_path, make_repo):
     repo = history(make_repo)
     shas = [repo.rev("feature~1"), repo.rev("feature")]
     code, data, err = verify(capsys, tmp_path, repo, flat_review(shas), "--base", "main", "--head", "auto")
@@ -164,7 +164,7 @@ def test_review_commits_that_exist_are_reported_found(capsys, tmp_path, make_rep
     assert data["revisions"]["head"]["sha"] == shas[-1]  # auto: the newest of the review's commits
 
 
-def test_head_row_names_the_reviewed_commit_and_auto_uses_it(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
+def test_head_row_names_the_reviewed_commit_and_auto_uses_it(capsys, tmp_path, make_repo):
     repo = history(make_repo)
     f1 = repo.rev("feature~1")
     text = f"# Deep Review: queue limit\n\n| | |\n|---|---|\n| **Head** | `{f1[:9]}` |\n\n" + FINDING
@@ -178,7 +178,7 @@ def test_head_row_names_the_reviewed_commit_and_auto_uses_it(capsys, tmp_path, m
 # -- force-pushed branches -------------------------------------------------------------------
 
 
-def test_rebased_branch_reports_missing_shas_and_a_candidate(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
+def test_rebased_branch_reports_missing_shas_and_a_candidate(capsys, tmp_path, make_repo):
     repo = history(make_repo)
     old = [repo.rev("feature~1"), repo.rev("feature")]
     tip = force_push(repo)
@@ -202,7 +202,7 @@ def test_rebased_branch_reports_missing_shas_and_a_candidate(capsys, tmp_path, m
     assert "feature" in first["refs"]
 
 
-def test_force_pushed_commits_not_yet_collected_are_unreachable(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
+def test_force_pushed_commits_not_yet_collected_are_unreachable(capsys, tmp_path, make_repo):
     repo = history(make_repo)
     old = [repo.rev("feature~1"), repo.rev("feature")]
     tip = force_push(repo, gc=False)
@@ -219,7 +219,7 @@ def test_force_pushed_commits_not_yet_collected_are_unreachable(capsys, tmp_path
     assert any("no ref reaches it" in n for n in data["revisions"]["notes"])
 
 
-def test_a_head_is_the_reviewed_one_only_when_every_named_commit_is_here(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
+def test_a_head_is_the_reviewed_one_only_when_every_named_commit_is_here(capsys, tmp_path, make_repo):
     repo = history(make_repo)
     first = repo.rev("feature~1")
     code, data, err = verify(capsys, tmp_path, repo, flat_review([first, "fedcba0987654321"]), "--base", "main",
@@ -230,7 +230,7 @@ def test_a_head_is_the_reviewed_one_only_when_every_named_commit_is_here(capsys,
     assert data["revisions"]["head_evidence"] == "reviewed-head"
 
 
-def test_head_auto_verifies_against_the_rewritten_branch(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
+def test_head_auto_verifies_against_the_rewritten_branch(capsys, tmp_path, make_repo):
     repo = history(make_repo)
     old = [repo.rev("feature~1"), repo.rev("feature")]
     tip = force_push(repo)
@@ -243,23 +243,23 @@ def test_head_auto_verifies_against_the_rewritten_branch(capsys, tmp_path, make_
     assert finding["quotes"][0]["span"]["rev"] == tip
 
 
-def test_head_auto_without_a_plausible_candidate_exits_2(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
+def test_head_auto_without_a_plausible_candidate_exits_2(capsys, tmp_path, make_repo):
     repo = history(make_repo)
     review = flat_review(["1234567890abcdef", "fedcba0987654321"], ("parser: accept tabs", "lexer: count columns"))
     code, _, err = verify(capsys, tmp_path, repo, review, "--base", "main", "--head", "auto")
     assert code == 2
-    assert err.startswith("reviewvet: error: --head auto: the review's head is not reachable in the repository")
-    assert "pass --head REV" in err
+    assert err.startswith("reviewvet: error: --head: head auto: the review's head is not reachable in the repository")
+    assert "name the head to verify against" in err
 
 
-def test_head_auto_with_a_review_that_names_no_commits_exits_2(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
+def test_head_auto_with_a_review_that_names_no_commits_exits_2(capsys, tmp_path, make_repo):
     repo = history(make_repo)
     code, _, err = verify(capsys, tmp_path, repo, "# Deep Review\n\n" + FINDING, "--base", "main", "--head", "auto")
     assert code == 2
-    assert "--head auto" in err and "pass --head REV" in err
+    assert "--head: head auto" in err and "name the head to verify against" in err
 
 
-def pull_request_only(repo) -> tuple[list[str], str]:  # type: ignore[no-untyped-def]
+def pull_request_only(repo) -> tuple[list[str], str]:
     """Rewrite the PR on no branch, keep it only under refs/pull/7/head; return (old SHAs, new tip)."""
     old = [repo.rev("feature~1"), repo.rev("feature")]
     repo.checkout(repo.rev("feature~2"))  # detached: the rewritten commits live on no branch
@@ -272,7 +272,7 @@ def pull_request_only(repo) -> tuple[list[str], str]:  # type: ignore[no-untyped
     return old, tip
 
 
-def test_candidate_under_a_pull_request_ref_is_found(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
+def test_candidate_under_a_pull_request_ref_is_found(capsys, tmp_path, make_repo):
     repo = history(make_repo)
     old, tip = pull_request_only(repo)
     code, data, err = verify(capsys, tmp_path, repo, flat_review(old), "--base", "main", "--head", "auto")
@@ -282,7 +282,7 @@ def test_candidate_under_a_pull_request_ref_is_found(capsys, tmp_path, make_repo
     assert data["revisions"]["head"]["sha"] == tip
 
 
-def test_candidate_under_a_pull_request_ref_names_that_ref(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
+def test_candidate_under_a_pull_request_ref_names_that_ref(capsys, tmp_path, make_repo):
     repo = history(make_repo)
     old, tip = pull_request_only(repo)
     check = check_review_head(Git(repo.path), parse_review(flat_review(old)))
@@ -290,7 +290,7 @@ def test_candidate_under_a_pull_request_ref_names_that_ref(capsys, tmp_path, mak
     assert "refs/pull/7/head" in check.candidates[0].refs
 
 
-def test_head_auto_with_commits_separated_by_br_in_a_table_cell(capsys, tmp_path, make_repo):  # type: ignore[no-untyped-def]
+def test_head_auto_with_commits_separated_by_br_in_a_table_cell(capsys, tmp_path, make_repo):
     repo = history(make_repo, count=3)
     old = [repo.rev("feature~2"), repo.rev("feature~1"), repo.rev("feature")]
     tip = force_push(repo, count=3)

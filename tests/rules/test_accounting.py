@@ -9,9 +9,11 @@ import re
 import pytest
 
 from reviewvet.ingest.parse import parse_review, read_review_file
-from reviewvet.pipeline import Verification, VerifyOptions, verify
+from reviewvet.report import RenderOptions
+from reviewvet.model.verification import Verification
+from reviewvet.api import VerifyOptions, verify_repository
 from reviewvet.report import json_format, markdown, terminal
-from reviewvet.rules.accounting import AgentRow
+from reviewvet.model.rules import AgentRow
 from tests.conftest import REVIEWS
 
 # what each agent's raw review in the appendix of demo-review.md contains
@@ -19,13 +21,14 @@ APPENDIX_COUNTS = {"Claude": {"important": 3, "suggestion": 1}, "Codex": {"impor
                    "Gemini": {"important": 2, "suggestion": 3}}
 
 
-def demo(demo_repo, **options) -> Verification:  # type: ignore[no-untyped-def]
+def demo(demo_repo, **options) -> Verification:
     review = parse_review(read_review_file(REVIEWS / "demo-review.md"), "demo-review.md")
-    return verify(review, demo_repo.path, VerifyOptions(head=demo_repo.head, base=demo_repo.base, **options))
+    return verify_repository(demo_repo.path, review, head=demo_repo.head, base=demo_repo.base,
+                             options=VerifyOptions(**options))
 
 
 @pytest.fixture(scope="module")
-def result(demo_repo) -> Verification:  # type: ignore[no-untyped-def]
+def result(demo_repo) -> Verification:
     return demo(demo_repo, context=REVIEWS / "demo-context.yaml")
 
 
@@ -90,7 +93,7 @@ def test_gemini_has_one_false_positive_dropped(result: Verification) -> None:
         assert row(result, agent).final == APPENDIX_COUNTS[agent]
 
 
-def test_unique_insights_match_the_review_and_exclude_false_positives(demo_repo, result: Verification) -> None:  # type: ignore[no-untyped-def]
+def test_unique_insights_match_the_review_and_exclude_false_positives(demo_repo, result: Verification) -> None:
     # the review's own Summary table: Unique insights | 3 | 4 | 3
     assert [r.unique_insights for r in result.accounting] == [3, 4, 3]
     without_context = demo(demo_repo)  # Gemini S3 is then no false positive: it counts as unique
@@ -115,7 +118,7 @@ def test_the_agent_table_is_in_the_markdown_report(result: Verification) -> None
 
 
 def test_the_agent_table_is_in_the_terminal_report(result: Verification) -> None:
-    text = terminal.render(result, color=False, width=200)
+    text = terminal.render(result, RenderOptions(color=False, width=200))
     table = text[text.index("Agents"):]
     rows = {line.split("│")[0].strip(): [c.strip() for c in line.split("│")[1:]]
             for line in table.splitlines() if "│" in line}

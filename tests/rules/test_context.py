@@ -14,8 +14,9 @@ from gitbuild import RepoBuilder
 
 from reviewvet.cli import main
 from reviewvet.ingest.parse import parse_review
-from reviewvet.pipeline import Verification, VerifyOptions, verify
-from reviewvet.rules.model import Decision
+from reviewvet.model.verification import Verification
+from reviewvet.api import VerifyOptions, verify_repository
+from reviewvet.model.rules import Decision
 
 CONTEXT = r"""# what docs/testing.md asks of the BATS tests
 conventions:
@@ -65,11 +66,11 @@ def suggestion(ref: str, code: str = "", title: str = "Clean up", body: str = "S
             f"*(suggestion, gap.)*\n")
 
 
-def run(text: str, repo: RepoBuilder, **options) -> Verification:  # type: ignore[no-untyped-def]
-    return verify(parse_review(text), repo.path, VerifyOptions(head="pr", base="main", **options))
+def run(text: str, repo: RepoBuilder, **options) -> Verification:
+    return verify_repository(repo.path, parse_review(text), head="pr", base="main", options=VerifyOptions(**options))
 
 
-def decide(text: str, repo: RepoBuilder, **options) -> Decision:  # type: ignore[no-untyped-def]
+def decide(text: str, repo: RepoBuilder, **options) -> Decision:
     return run(text, repo, **options).decisions["consolidated/S1"]
 
 
@@ -85,43 +86,43 @@ def rv601(d: Decision) -> str | None:
 # -- forbid -------------------------------------------------------------------------------------
 
 
-def test_the_conventions_are_read_from_the_head_revision(repo) -> None:  # type: ignore[no-untyped-def]
+def test_the_conventions_are_read_from_the_head_revision(repo) -> None:
     assert run(suggestion("tests/greet.bats:1-3", TEARDOWN), repo).conventions == (
         "no-teardown-in-bats", "run-0-needs-an-output-check")
-    at_main = verify(parse_review(suggestion("tests/greet.bats:1-3", TEARDOWN)), repo.path,
-                     VerifyOptions(head="main", base="main"))  # the work tree has the file; main does not
+    at_main = verify_repository(repo.path, parse_review(suggestion("tests/greet.bats:1-3", TEARDOWN)), head="main",
+                                base="main")  # the work tree has the file; main does not
     assert at_main.conventions == ()
     assert "RV601" not in at_main.decisions["consolidated/S1"].rule_codes
 
 
-def test_a_diff_adding_a_forbidden_line_is_a_false_positive(repo) -> None:  # type: ignore[no-untyped-def]
+def test_a_diff_adding_a_forbidden_line_is_a_false_positive(repo) -> None:
     note = rv601(decide(suggestion("tests/greet.bats:1-3", TEARDOWN), repo))
     assert note == "RV601: the fix contradicts the repository convention no-teardown-in-bats"
 
 
-def test_a_forbidden_name_recommended_inline_in_the_title(repo) -> None:  # type: ignore[no-untyped-def]
+def test_a_forbidden_name_recommended_inline_in_the_title(repo) -> None:
     d = decide(suggestion("tests/greet.bats:1-3", title="Add a `teardown`", body="Stubs leak between tests."), repo)
     assert "no-teardown-in-bats" in (rv601(d) or "")
 
 
-def test_a_forbidden_name_recommended_inline_in_the_prose(repo) -> None:  # type: ignore[no-untyped-def]
+def test_a_forbidden_name_recommended_inline_in_the_prose(repo) -> None:
     d = decide(suggestion("tests/greet.bats:1-3", body="Add a `teardown` that removes `$STORE`."), repo)
     assert "no-teardown-in-bats" in (rv601(d) or "")
 
 
-def test_a_forbidden_name_merely_mentioned_in_the_prose_is_no_recommendation(repo) -> None:  # type: ignore[no-untyped-def]
+def test_a_forbidden_name_merely_mentioned_in_the_prose_is_no_recommendation(repo) -> None:
     d = decide(suggestion("tests/greet.bats:1-3", body="The suite has no `teardown`, on purpose."), repo)
     assert rv601(d) is None
 
 
-def test_a_title_that_names_the_forbidden_code_without_recommending_it(repo) -> None:  # type: ignore[no-untyped-def]
+def test_a_title_that_names_the_forbidden_code_without_recommending_it(repo) -> None:
     """A finding that asks to remove a forbidden `teardown` agrees with the convention."""
     d = decide(suggestion("tests/greet.bats:1-3", title="`teardown` breaks the test style guide",
                           body="Remove it: failed tests must leave their files."), repo)
     assert rv601(d) is None
 
 
-def test_the_same_fix_for_a_shell_script_breaks_no_convention(repo) -> None:  # type: ignore[no-untyped-def]
+def test_the_same_fix_for_a_shell_script_breaks_no_convention(repo) -> None:
     diff = ' echo "hello $1"\n+teardown() { rm -f "$STORE"; }\n'
     assert rv601(decide(suggestion("scripts/greet.sh:3", diff), repo)) is None
     assert rv601(decide(suggestion("scripts/greet.sh:3", title="Add a `teardown`"), repo)) is None
@@ -132,22 +133,22 @@ def test_the_same_fix_for_a_shell_script_breaks_no_convention(repo) -> None:  # 
 RUN_0 = ' @test "greet needs a name" {\n-    run ! scripts/greet.sh\n+    run -0 scripts/greet.sh nobody\n }\n'
 
 
-def test_run_0_without_an_output_check_breaks_the_convention(repo) -> None:  # type: ignore[no-untyped-def]
+def test_run_0_without_an_output_check_breaks_the_convention(repo) -> None:
     note = rv601(decide(suggestion("tests/greet.bats:10-12", RUN_0, title="Pin the exit status"), repo))
     assert note == "RV601: the fix contradicts the repository convention run-0-needs-an-output-check"
 
 
-def test_run_0_followed_by_an_output_check_is_compliant(repo) -> None:  # type: ignore[no-untyped-def]
+def test_run_0_followed_by_an_output_check_is_compliant(repo) -> None:
     checked = RUN_0.replace(" }\n", '+    [ "$output" = "hello nobody" ]\n }\n')
     assert rv601(decide(suggestion("tests/greet.bats:10-12", checked, title="Pin the exit status"), repo)) is None
 
 
-def test_run_0_with_the_output_check_too_far_below_breaks_the_convention(repo) -> None:  # type: ignore[no-untyped-def]
+def test_run_0_with_the_output_check_too_far_below_breaks_the_convention(repo) -> None:
     late = RUN_0.replace(" }\n", '+    echo one\n+    echo two\n+    [ "$output" = "hello nobody" ]\n }\n')
     assert "run-0-needs-an-output-check" in (rv601(decide(suggestion("tests/greet.bats:10-12", late), repo)) or "")
 
 
-def test_run_0_followed_by_an_unchanged_output_check_is_compliant(repo) -> None:  # type: ignore[no-untyped-def]
+def test_run_0_followed_by_an_unchanged_output_check_is_compliant(repo) -> None:
     """The unchanged line right after the new `run -0` inspects $output: the new text complies."""
     diff = (' @test "greet says hello" {\n-    run scripts/greet.sh world\n+    run -0 scripts/greet.sh world\n'
             '     [ "$output" = "hello world" ]\n }\n')
@@ -157,7 +158,7 @@ def test_run_0_followed_by_an_unchanged_output_check_is_compliant(repo) -> None:
 # -- --context ----------------------------------------------------------------------------------
 
 
-def test_context_file_overrides_the_repository_file(repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_context_file_overrides_the_repository_file(repo, tmp_path: Path) -> None:
     context = tmp_path / "team.yaml"
     context.write_text("conventions:\n  - name: no-sleep-in-bats\n    files: '*.bats'\n    forbid: '\\bsleep\\b'\n",
                        encoding="utf-8")
@@ -189,14 +190,14 @@ def line_of(text: str, marker: str) -> int:
     return next(i for i, line in enumerate(text.splitlines(), 1) if marker in line)
 
 
-def verify_cli(capsys, repo: RepoBuilder, review: Path, *options: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+def verify_cli(capsys, repo: RepoBuilder, review: Path, *options: str) -> tuple[int, str]:
     code = main(["verify", str(review), "--repo", str(repo.path), "--head", "pr", "--base", "main", *options])
     captured = capsys.readouterr()
     return code, captured.err
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
-def test_a_broken_context_file_exits_2_naming_file_and_line(repo, tmp_path: Path, capsys, case: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_broken_context_file_exits_2_naming_file_and_line(repo, tmp_path: Path, capsys, case: str) -> None:
     text, marker, message = BROKEN[case]
     context = tmp_path / "context.yaml"
     context.write_text(text, encoding="utf-8")
@@ -208,14 +209,14 @@ def test_a_broken_context_file_exits_2_naming_file_and_line(repo, tmp_path: Path
     assert message in err and "Traceback" not in err
 
 
-def test_a_missing_context_file_exits_2(repo, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_context_file_exits_2(repo, tmp_path: Path, capsys) -> None:
     review = tmp_path / "review.md"
     review.write_text(suggestion("tests/greet.bats:1-3", TEARDOWN), encoding="utf-8")
     code, err = verify_cli(capsys, repo, review, "--context", str(tmp_path / "nope.yaml"))
     assert code == 2 and "--context" in err and "cannot be read" in err
 
 
-def test_a_broken_repository_context_names_the_file_at_head(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_broken_repository_context_names_the_file_at_head(tmp_path: Path, capsys) -> None:
     broken = RepoBuilder(tmp_path / "broken")
     broken.commit("greet: add", {"tests/greet.bats": BATS}, date="2025-04-01T09:00:00+00:00")
     broken.branch("pr")
@@ -229,7 +230,7 @@ def test_a_broken_repository_context_names_the_file_at_head(tmp_path: Path, caps
     assert err.startswith(f"reviewvet: error: .reviewvet.yaml at {head[:12]}:{line_of(text, '(unclosed')}: "), err
 
 
-def test_a_forbidden_word_on_an_unchanged_line_is_not_the_fix(repo) -> None:  # type: ignore[no-untyped-def]
+def test_a_forbidden_word_on_an_unchanged_line_is_not_the_fix(repo) -> None:
     diff = ' # no teardown here: failed tests keep their files\n setup() {\n-    export STORE=x\n+    export STORE=y\n'
     assert "RV601" not in decide(suggestion("tests/greet.bats:1-2", diff), repo).rule_codes
     assert "RV601" in decide(suggestion("tests/greet.bats:1-2", diff + "+teardown() { :; }\n"), repo).rule_codes

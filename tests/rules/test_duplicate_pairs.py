@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reviewvet.checks.model import FindingVerdict, LineCheck
-from reviewvet.ingest.model import Finding, Reference
+from reviewvet.model.checks import FindingVerdict, LineCheck
+from reviewvet.model.review import Finding, Reference
 from reviewvet.rules import duplicates
 
 
@@ -14,7 +14,7 @@ def verdict(number: int, origin: str, path: str, start: int) -> FindingVerdict:
     return FindingVerdict(finding, (), (), (LineCheck(ref, "exact", path),), ())
 
 
-def test_findings_about_other_files_are_never_compared(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_findings_about_other_files_are_never_compared(monkeypatch) -> None:
     compared: list[int] = []
     same_place = duplicates._same_place
     monkeypatch.setattr(duplicates, "_same_place", lambda a, b: compared.append(1) or same_place(a, b))

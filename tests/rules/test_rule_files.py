@@ -13,7 +13,7 @@ from reviewvet.cli import main
 from reviewvet.errors import RuleFileError
 from reviewvet.rules.facts import FACT_NAMES
 from reviewvet.rules.loader import load_rules
-from reviewvet.rules.model import FAMILIES
+from reviewvet.model.rules import FAMILIES
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CODES = ["RV101", "RV102", "RV103", "RV104", "RV105", "RV106", "RV201", "RV202", "RV203", "RV301",
@@ -66,8 +66,8 @@ def test_family_digit_kebab_name_and_description_of_every_default_rule() -> None
 def test_each_default_rule_says_where_it_is_defined() -> None:
     for rule in load_rules():
         path, line = rule.source.rsplit(":", 1)
-        assert path.startswith("rules/")
-        lines = (ROOT / path).read_text(encoding="utf-8").splitlines()
+        assert path.startswith("reviewvet/ruleset/")
+        lines = (ROOT / "src" / path).read_text(encoding="utf-8").splitlines()
         assert lines[int(line) - 1].strip() == f"- code: {rule.code}"
 
 
@@ -123,7 +123,7 @@ def test_a_code_used_in_two_files_names_the_second_file_and_the_first_place(tmp_
 
 def test_a_custom_rule_may_not_reuse_a_default_code(tmp_path: Path) -> None:
     error, path = load_error(tmp_path, GOOD.replace("RV190", "RV101"), defaults=True)
-    assert error.startswith(f"{path}:2: ") and "already used at rules/quotes.yaml:2" in error
+    assert error.startswith(f"{path}:2: ") and "already used at reviewvet/ruleset/quotes.yaml:2" in error
 
 
 def test_a_rules_folder_that_does_not_exist(tmp_path: Path) -> None:
@@ -135,7 +135,7 @@ def test_a_rules_folder_that_does_not_exist(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def small(make_repo, tmp_path: Path) -> tuple[Path, Path]:  # type: ignore[no-untyped-def]
+def small(make_repo, tmp_path: Path) -> tuple[Path, Path]:
     """A repository (main and pr) and a one-finding review of it: (repo, review)."""
     repo = make_repo()
     repo.commit("add", {"a.py": "def f():\n    return 1\n"}, date="2025-06-01T09:00:00+00:00")
@@ -149,13 +149,13 @@ def small(make_repo, tmp_path: Path) -> tuple[Path, Path]:  # type: ignore[no-un
     return repo.path, review
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+def run(capsys, *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
 
-def test_verify_with_a_broken_rule_file_exits_2_naming_file_and_line(small, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_verify_with_a_broken_rule_file_exits_2_naming_file_and_line(small, tmp_path: Path, capsys) -> None:
     repo, review = small
     text, marker, _ = ERRORS["unknown-fact"]
     (tmp_path / "custom").mkdir()
@@ -167,7 +167,7 @@ def test_verify_with_a_broken_rule_file_exits_2_naming_file_and_line(small, tmp_
     assert "Traceback" not in err
 
 
-def test_no_default_rules_uses_only_the_custom_rules(small, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_no_default_rules_uses_only_the_custom_rules(small, tmp_path: Path, capsys) -> None:
     repo, review = small
     (tmp_path / "custom").mkdir()
     (tmp_path / "custom" / "mine.yaml").write_text(GOOD.replace("'quote.absent > 1'", "'quote.found > 0'"),
@@ -184,33 +184,33 @@ def test_no_default_rules_uses_only_the_custom_rules(small, tmp_path: Path, caps
     assert "RV702" in [h["code"] for h in data["findings"][0]["decision"]["hits"]]
 
 
-def test_rules_list_lists_every_code(capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_rules_list_lists_every_code(capsys, tmp_path: Path) -> None:
     code, out, _ = run(capsys, "rules", "list")
     assert code == 0
     assert [line.split()[0] for line in out.splitlines()] == DEFAULT_CODES
-    assert "RV101  hallucinated-quote" in out and "rules/quotes.yaml:2" in out
+    assert "RV101  hallucinated-quote" in out and "reviewvet/ruleset/quotes.yaml:2" in out
     (tmp_path / "mine.yaml").write_text(GOOD, encoding="utf-8")
     code, out, _ = run(capsys, "rules", "list", "--rules", str(tmp_path), "--no-default-rules")
     assert [line.split()[0] for line in out.splitlines()] == ["RV190"]
 
 
-def test_rules_explain_shows_condition_actions_and_source(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_rules_explain_shows_condition_actions_and_source(capsys) -> None:
     code, out, _ = run(capsys, "rules", "explain", "RV101")
     assert code == 0
     assert out.startswith("RV101 hallucinated-quote (quotes)")
     assert "when: quote.refuted_absent > 0" in out
     assert "then: false_positive: True, note: quoted code exists nowhere" in out
-    assert "defined at rules/quotes.yaml:2" in out
+    assert "defined at reviewvet/ruleset/quotes.yaml:2" in out
     assert run(capsys, "rules", "explain", "near-miss-quote")[1].startswith("RV102 near-miss-quote")
 
 
-def test_rules_explain_of_an_unknown_code_exits_2(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_rules_explain_of_an_unknown_code_exits_2(capsys) -> None:
     code, out, err = run(capsys, "rules", "explain", "RV999")
     assert code == 2 and out == ""
     assert "no rule 'RV999'" in err
 
 
-def test_rules_facts_names_every_fact(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_rules_facts_names_every_fact(capsys) -> None:
     code, out, _ = run(capsys, "rules", "facts")
     assert code == 0
     documented = {line.split()[0] for line in out.splitlines() if line.strip()}

@@ -27,13 +27,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from reviewvet.audit.consolidator import ConsolidatorItem, reconciliation_items
-from reviewvet.checks.model import GRADES
+from reviewvet.model.checks import GRADES
 from reviewvet.ingest.blocks import detect_format, flat_blocks, markdown_blocks
-from reviewvet.ingest.model import Finding, Review
+from reviewvet.model.review import Finding, Review
 from reviewvet.ingest.vocabulary import normalise_heading
 
 if TYPE_CHECKING:
-    from reviewvet.pipeline import Verification
+    from reviewvet.model.verification import Verification
 
 ROWS = ("kept", "dropped", "downgraded", "upgraded", "relabelled", "fixed")
 GRADE_COLUMNS = ("confirmed", "unverifiable", "doubtful", "refuted")

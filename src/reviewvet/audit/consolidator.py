@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reviewvet.ingest.model import Finding, Review
+from reviewvet.model.review import Finding, Review
 from reviewvet.ingest.vocabulary import AGENT_FAMILIES, INLINE_CODE, REFERENCE, agent_family
-from reviewvet.rules.model import Decision
+from reviewvet.model.rules import Decision
 
 _ITEM = re.compile(rf"^\W*(?P<agent>{'|'.join(AGENT_FAMILIES)})\w*\s+(?P<id>[CIS]\d+)\b(?P<rest>.*)$", re.S)
 _WORD = re.compile(r"[a-z][a-z0-9]{3,}")

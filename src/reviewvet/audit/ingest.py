@@ -21,7 +21,8 @@ from typing import Any
 from reviewvet.audit.rows import Rows, review_id, review_rows
 from reviewvet.audit.store import Store, StoreRowsError
 from reviewvet.audit.workers import DEFAULT_BUDGET, Stopped
-from reviewvet.errors import ReviewvetError, UsageError
+from reviewvet.errors import ReviewvetError, UsageError, about
+from reviewvet.model.verification import CacheOptions, VerifyOptions
 
 REVIEW_SUFFIXES = (".md", ".markdown", ".txt", ".json")
 
@@ -51,14 +52,17 @@ class Summary:
 
 @dataclass(frozen=True)
 class Options:
+    """How to ingest: ``verify`` is what every review is verified with (checks, rules, context,
+    parse cache); its head and base are replaced by each review's own (its named head, or the
+    mapping's head and base, else ``base``)."""
+
     repo: Path | None
     base: str | None = None
     mapping: dict[str, dict[str, str]] = field(default_factory=dict)
     jobs: int = 1
-    cache_dir: Path | None = None
-    context: Path | None = None
-    rule_dirs: tuple[Path, ...] = ()
     budget: float = DEFAULT_BUDGET  # seconds to read and verify one review
+    verify: VerifyOptions = field(default_factory=VerifyOptions)
+    cache: CacheOptions = field(default_factory=CacheOptions)
 
 
 Result = tuple[str, str, Rows, int]  # status, reason, rows, findings: verify_item's answer
@@ -95,7 +99,8 @@ def from_branch(repo: Path, branch: str) -> tuple[list[Item], list[Outcome]]:
     from reviewvet.ingest.parse import MAX_REVIEW_BYTES, review_text
 
     git = Git(repo)
-    sha = git.resolve(branch, what="--git-branch")
+    with about("branch"):
+        sha = git.resolve(branch, what="branch")
     tree = git.tree(sha)
     items, skipped = [], []
     wanted = []
@@ -134,9 +139,10 @@ def load_mapping(path: Path | None) -> dict[str, dict[str, str]]:
         text = read_yaml_file(path)  # the YAML reader's limits: size, no aliases, anchors or tags, depth
         data = load_yaml(str(path), text) if path.suffix != ".json" else json.loads(text)
     except (OSError, ValueError, RecursionError, ReviewvetError) as exc:
-        raise UsageError(f"--map {str(path)!r} cannot be read: {exc}") from exc
+        raise UsageError(f"mapping file {str(path)!r} cannot be read: {exc}", field="map") from exc
     if not isinstance(data, dict) or not all(isinstance(v, dict) and "head" in v for v in data.values()):
-        raise UsageError(f"--map {str(path)!r} must map review names to {{head: REV, base: REV}}")
+        raise UsageError(f"mapping file {str(path)!r} must map review names to {{head: REV, base: REV}}",
+                         field="map")
     return {str(k): {kk: str(vv) for kk, vv in v.items()} for k, v in data.items()}
 
 
@@ -175,7 +181,7 @@ def verify_item(item: Item, options: Options) -> tuple[str, str, Rows, int]:
 
 def _head_for(item: Item, review: Any, options: Options) -> tuple[str | None, str | None, str]:
     if options.repo is None:
-        return None, None, "no --repo given"
+        return None, None, "no repository given"
     mapped = options.mapping.get(item.name) or options.mapping.get(item.source)
     if mapped:
         return mapped["head"], mapped.get("base", options.base), ""
@@ -190,7 +196,7 @@ def _head_for(item: Item, review: Any, options: Options) -> tuple[str | None, st
     if check.status == "found":
         return newest(git, [full for _, full in check.found]), options.base, ""
     if check.status == "none-named":
-        return None, None, "the review names no head commit and --map gives none"
+        return None, None, "the review names no head commit and the mapping file gives none"
     return None, None, f"the review's head ({', '.join(check.missing or check.unreachable)}) is not in the repository"
 
 
@@ -212,11 +218,11 @@ def _other_repository(repo: Path, named: str | None) -> str:
 
 
 def _verify(review: Any, head: str, base: str | None, options: Options) -> Any:
-    from reviewvet.pipeline import VerifyOptions, verify
+    from reviewvet.api import verify_repository
 
     assert options.repo is not None
-    return verify(review, options.repo, VerifyOptions(head=head, base=base, cache_dir=options.cache_dir,
-                                                      context=options.context, rule_dirs=options.rule_dirs))
+    return verify_repository(options.repo, review, head=head, base=base, options=options.verify,
+                             cache_dir=options.cache.directory, use_cache=options.cache.use)
 
 
 def _work(args: tuple[Item, Options]) -> Result:
@@ -242,7 +248,7 @@ def ingest(store: Store, items: list[Item], options: Options,
         if store.has_review(rid) and not (mapped and store.status_of(rid) == "unverified"):
             summary.outcomes.append(Outcome(item.source, "unchanged", "already stored"))
         else:
-            # A stored unverified review that --map now gives a head for is verified again.
+            # A stored unverified review that the mapping now gives a head for is verified again.
             replaces = [old for old in store.reviews_from(item.source) if old != rid]
             todo.append((item, replaces + ([rid] if store.has_review(rid) else [])))
     with closing(_run(todo, options)) as results:  # Ctrl-C while writing stops the workers too

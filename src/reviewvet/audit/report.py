@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewvet.audit.store import Store
+from reviewvet.errors import about
 from reviewvet.output import output_folder, write_output
 
 # One row per agent finding (its raw review, or the consolidated findings attributed to it),
@@ -227,8 +228,10 @@ def html_page(found: list[Table], images: dict[str, bytes]) -> str:
 
 def write_outputs(store: Store, found: list[Table], folder: Path, by: list[str]) -> list[Path]:
     """CSV and Parquet of each report, PNG charts and the HTML page, into ``folder``. Files of these
-    names already there are replaced, each written whole or not at all (``reviewvet.output``)."""
-    output_folder(folder, option="--out")
+    names already there are replaced, each written whole or not at all (``reviewvet.output``).
+    An OutputError is about the input ``output-folder``."""
+    with about("output-folder"):
+        output_folder(folder, option="output folder")
     written = []
     with tempfile.TemporaryDirectory(prefix="reviewvet-export-") as scratch:
         for name in by:
@@ -236,13 +239,15 @@ def write_outputs(store: Store, found: list[Table], folder: Path, by: list[str])
                 target = folder / f"per-{name}.{fmt}"
                 exported = Path(scratch) / target.name
                 store.export(REPORTS[name].strip(), exported, fmt)
-                write_output(target, exported.read_bytes(), option="--out")
-                written.append(target)
+                written.append(_write(target, exported.read_bytes()))
     images = charts(store)
     for name, data in images.items():
-        write_output(folder / name, data, option="--out")
-        written.append(folder / name)
-    page = folder / "audit.html"
-    write_output(page, html_page(found, images), option="--out")
-    written.append(page)
+        written.append(_write(folder / name, data))
+    written.append(_write(folder / "audit.html", html_page(found, images)))
     return written
+
+
+def _write(target: Path, data: str | bytes) -> Path:
+    with about("output-folder"):
+        write_output(target, data, option="report file")
+    return target

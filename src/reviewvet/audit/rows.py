@@ -8,9 +8,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from reviewvet.ingest.model import Finding, Review
+from reviewvet.model.review import Finding, Review
 from reviewvet.ingest.vocabulary import agent_family
-from reviewvet.pipeline import Verification
+from reviewvet.model.verification import Verification
 from reviewvet.rules.duplicates import group_duplicates
 
 Rows = dict[str, list[Sequence[Any]]]

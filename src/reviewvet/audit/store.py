@@ -338,7 +338,7 @@ class Store:
             columns = [d[0] for d in cursor.description] if cursor.description else []
             rows = cursor.fetchmany(max_rows + 1)
         except duckdb.InterruptException as exc:
-            raise StoreError(f"query stopped after {timeout:g} s (--timeout)") from exc
+            raise StoreError(f"query stopped after its time limit of {timeout:g} s", field="timeout") from exc
         except duckdb.Error as exc:
             raise self._failed(exc) from exc
         except RuntimeError as exc:

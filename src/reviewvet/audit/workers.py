@@ -101,7 +101,7 @@ def _collect(workers: list[_Worker], done: dict[int, Any], budget: float) -> Non
             done[index] = value if ok else Stopped(value)
             worker.index = -1
         elif time.monotonic() >= worker.deadline:
-            done[worker.index] = Stopped(f"over budget: not done in {budget:g} s (--review-budget)")
+            done[worker.index] = Stopped(f"over budget: not done in {budget:g} s, the time allowed for one review")
             _replace(workers, worker)
 
 

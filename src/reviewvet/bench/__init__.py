@@ -9,8 +9,6 @@ the git processes reviewvet starts.
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import tempfile
 import time
@@ -19,113 +17,50 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from reviewvet.pipeline import VerifyOptions
-
-
-def add_bench_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    bench = sub.add_parser("bench", help="measure reviewvet on a generated repository and review",
-                           description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    kinds = bench.add_subparsers(dest="bench", metavar="BENCHMARK")
-    kinds.required = True
-    def benchmark(name: str, help: str, run: Any, *, findings: int | None = None,
-                  runs: tuple[int, str] | None = None) -> argparse.ArgumentParser:
-        """A benchmark's parser with the options they share: --files, --findings, --runs, --json."""
-        p = kinds.add_parser(name, help=help)
-        p.add_argument("--files", type=int, default=300, help="files in the generated repository (default 300)")
-        if findings is not None:
-            p.add_argument("--findings", type=int, default=findings, help=f"findings per review (default {findings})")
-        if runs is not None:
-            p.add_argument("--runs", type=int, default=runs[0], help=f"{runs[1]} (default {runs[0]})")
-        p.add_argument("--json", action="store_true", help="print the figures as JSON")
-        p.set_defaults(run=run)
-        return p
-
-    verify = benchmark("verify", "ingest + resolve + checks for one review", run_bench_verify, findings=30,
-                       runs=(5, "warm runs after the cold one"))
-    verify.add_argument("--keep", type=Path, default=None,
-                        help="build the repository in this folder and keep it, with the review beside it "
-                             "as FOLDER-review.md (to time the whole command: reviewvet verify FOLDER-review.md "
-                             "--repo FOLDER --base main --head pr)")
-    index = benchmark("index", "cold and warm indexing against the raw tree-sitter parse time", run_bench_index,
-                      runs=(5, "repetitions; medians are reported"))
-    index.add_argument("--changed", type=float, default=1.0, help="percent of files changed for the warm run")
-    prov = benchmark("provenance", "blame-based provenance against plain per-claim git blame", run_bench_provenance,
-                     findings=30, runs=(3, "repetitions; medians are reported"))
-    prov.add_argument("--history", type=int, default=2000, help="commits before the branch point (default 2000)")
-    audit = benchmark("audit", "audit ingest throughput: N synthetic reviews into a fresh store", run_bench_audit,
-                      findings=8)
-    audit.add_argument("--reviews", type=int, default=200, help="reviews to ingest (default 200)")
-
-    from reviewvet.bench.calibrate import add_calibrate_parser
-
-    add_calibrate_parser(kinds)
-
-
-def run_bench_verify(args: argparse.Namespace) -> int:
-    from reviewvet.errors import UsageError
-
-    if args.files < 10 or args.findings < 1 or args.runs < 1:
-        raise UsageError("bench verify needs --files >= 10, --findings >= 1 and --runs >= 1")
-    if args.keep is not None:
-        if args.keep.exists() and any(args.keep.iterdir()):
-            raise UsageError(f"--keep {str(args.keep)!r} exists and is not empty")
-        figures = bench_verify(args.keep, args.files, args.findings, args.runs, keep=True)
-    else:
-        with tempfile.TemporaryDirectory(prefix="reviewvet-bench-") as tmp:
-            figures = bench_verify(Path(tmp) / "repo", args.files, args.findings, args.runs)
-    print(json.dumps(figures, indent=2, sort_keys=True) if args.json else format_figures(figures))
-    return 0
-
-
-def run_bench_index(args: argparse.Namespace) -> int:
-    from reviewvet.errors import UsageError
-
-    if args.files < 10 or args.runs < 1 or not 0 < args.changed <= 100:
-        raise UsageError("bench index needs --files >= 10, --runs >= 1 and 0 < --changed <= 100")
-    with tempfile.TemporaryDirectory(prefix="reviewvet-bench-") as tmp:
-        figures = bench_index(Path(tmp), args.files, args.changed, args.runs)
-    print(json.dumps(figures, indent=2, sort_keys=True) if args.json else format_index_figures(figures))
-    return 0
-
-
-def run_bench_provenance(args: argparse.Namespace) -> int:
-    from reviewvet.errors import UsageError
-
-    if args.files < 10 or args.findings < 1 or args.history < 0 or args.runs < 1:
-        raise UsageError("bench provenance needs --files >= 10, --findings >= 1, --history >= 0, --runs >= 1")
-    with tempfile.TemporaryDirectory(prefix="reviewvet-bench-") as tmp:
-        figures = bench_provenance(Path(tmp), args.files, args.findings, args.history, args.runs)
-    print(json.dumps(figures, indent=2, sort_keys=True) if args.json else format_provenance_figures(figures))
-    return 0
+    from reviewvet.checks.context import CheckContext
+    from reviewvet.checks.provenance import Claim
+    from reviewvet.model.checks import FindingVerdict
+    from reviewvet.workspace import Workspace
 
 
 def bench_provenance(tmp: Path, files: int, findings: int, history: int, runs: int) -> dict[str, Any]:
     """Our batched, bounded, concurrent provenance against one plain full-history
     ``git blame -L`` process per claim, for the same claimed ranges."""
-    import subprocess
-
+    from reviewvet.api import open_workspace
     from reviewvet.bench.synth import generate_repo, generate_review
-    from reviewvet.checks.context import CheckContext, CheckOptions
+    from reviewvet.checks.context import CheckContext
+    from reviewvet.checks.finding import check_finding
     from reviewvet.checks.provenance import claims_of
-    from reviewvet.git import Git
-    from reviewvet.index.cache import ParseCache
     from reviewvet.ingest.parse import parse_review
-    from reviewvet.pipeline import add_provenance, check_finding
-    from reviewvet.resolve.revisions import resolve_revisions
-    from reviewvet.resolve.snapshot import Snapshot
 
     started = time.perf_counter()
     repo = generate_repo(tmp / "repo", files, history=history)
     build_seconds = time.perf_counter() - started
     review = parse_review(generate_review(repo, findings), "bench.md")
-    git = Git(repo.path)
-    revisions = resolve_revisions(git, review, head="pr", base="main")
+    with open_workspace(repo.path, "pr", "main", cache_dir=tmp / "cache") as workspace, workspace.session():
+        revisions = workspace.revisions(review)
+        ctx = CheckContext(workspace.pair(revisions))
+        verdicts = tuple(check_finding(ctx, f) for f in review.all_findings())
+        claims = [c for v in verdicts for c in claims_of(v.finding, list(v.quotes), list(v.lines), list(v.symbols))
+                  if not c.removed]
+        race = _provenance_race(workspace, ctx, verdicts, claims, runs)
+    return {
+        "repository": {"files": repo.files, "history_commits": history, "build_seconds": build_seconds},
+        "findings": findings,
+        "claims": len(claims),
+        "files_blamed": len({c.path for c in claims}),
+    } | race
+
+
+def _provenance_race(workspace: Workspace, ctx: CheckContext, verdicts: tuple[FindingVerdict, ...],
+                     claims: list[Claim], runs: int) -> dict[str, Any]:
+    import subprocess
+
+    from reviewvet.checks.finding import add_provenance
+
+    git = workspace.git
+    revisions = workspace.revisions()
     assert revisions.merge_base is not None
-    ctx = CheckContext(Snapshot(git, revisions.head), Snapshot(git, revisions.merge_base), CheckOptions(),
-                       cache=ParseCache(tmp / "cache"))
-    verdicts = tuple(check_finding(ctx, f) for f in review.all_findings())
-    claims = [c for v in verdicts for c in claims_of(v.finding, list(v.quotes), list(v.lines), list(v.symbols))
-              if not c.removed]
 
     def ours() -> tuple[float, int]:
         before = git.process_count
@@ -136,7 +71,7 @@ def bench_provenance(tmp: Path, files: int, findings: int, history: int, runs: i
     def plain() -> float:
         begin = time.perf_counter()
         for c in claims:
-            subprocess.run(["git", "-C", str(repo.path), "blame", "--porcelain", "-L", f"{c.start},{c.end}",
+            subprocess.run(["git", "-C", str(git.repo), "blame", "--porcelain", "-L", f"{c.start},{c.end}",
                             revisions.head, "--", c.path], capture_output=True, check=True)
         return time.perf_counter() - begin
 
@@ -148,10 +83,6 @@ def bench_provenance(tmp: Path, files: int, findings: int, history: int, runs: i
         if v.provenance is not None:
             statuses[v.provenance.status] = statuses.get(v.provenance.status, 0) + 1
     return {
-        "repository": {"files": repo.files, "history_commits": history, "build_seconds": build_seconds},
-        "findings": findings,
-        "claims": len(claims),
-        "files_blamed": len({c.path for c in claims}),
         "ours_seconds": ours_seconds,
         "ours_git_processes": ours_runs[0][1],
         "plain_blame_seconds": plain_seconds,
@@ -173,21 +104,11 @@ def format_provenance_figures(f: dict[str, Any]) -> str:
     ])
 
 
-def run_bench_audit(args: argparse.Namespace) -> int:
-    from reviewvet.errors import UsageError
-
-    if args.reviews < 1 or args.findings < 1 or args.files < 10:
-        raise UsageError("bench audit needs --reviews >= 1, --findings >= 1 and --files >= 10")
-    with tempfile.TemporaryDirectory(prefix="reviewvet-bench-") as tmp:
-        figures = bench_audit(Path(tmp), args.reviews, args.findings, args.files)
-    print(json.dumps(figures, indent=2, sort_keys=True) if args.json else format_audit_figures(figures))
-    return 0
-
-
 def bench_audit(tmp: Path, reviews: int, findings: int, files: int) -> dict[str, Any]:
     """Ingest the same synthetic reviews into fresh stores: cold parse cache with one job, then a
     warm cache with one and with two jobs."""
     from reviewvet.audit.ingest import Item, Options, ingest
+    from reviewvet.model.verification import CacheOptions
     from reviewvet.audit.store import Store
     from reviewvet.bench.synth import generate_repo, generate_review
     from reviewvet.git import Git
@@ -201,7 +122,7 @@ def bench_audit(tmp: Path, reviews: int, findings: int, files: int) -> dict[str,
     runs = {}
     for name, jobs in (("cold_jobs_1", 1), ("warm_jobs_1", 1), ("warm_jobs_2", 2)):
         db = tmp / f"{name}.duckdb"
-        options = Options(repo.path, "main", jobs=jobs, cache_dir=tmp / "parse-cache")
+        options = Options(repo.path, "main", jobs=jobs, cache=CacheOptions(tmp / "parse-cache"))
         started = time.perf_counter()
         with Store(db) as store:
             summary = ingest(store, items, options)
@@ -224,9 +145,10 @@ def bench_index(tmp: Path, files: int, changed_percent: float, runs: int) -> dic
     """Raw parse of the same bytes, then cold (empty cache; 1 and 2 workers), warm and 1 %-changed indexing."""
     from reviewvet.bench.synth import change_files, generate_repo
     from reviewvet.git import Git
-    from reviewvet.index.build import index_revision, language_of
+    from reviewvet.index.build import index_revision
+    from reviewvet.index.languages import language_of
     from reviewvet.index.cache import ParseCache
-    from reviewvet.index.treesitter import raw_parse
+    from reviewvet.index.languages import raw_parse
 
     repo = generate_repo(tmp / "repo", files)
     git = Git(repo.path)
@@ -302,17 +224,19 @@ def format_index_figures(f: dict[str, Any]) -> str:
 
 
 def bench_verify(dest: Path, files: int, findings: int, runs: int, keep: bool = False) -> dict[str, Any]:
+    """The first verify in a new workspace with an empty parse cache (cold), then the median of
+    ``runs`` more in the same workspace (warm: what a long-running service sees)."""
+    from reviewvet.api import open_workspace
     from reviewvet.bench.synth import generate_repo, generate_review
-    from reviewvet.pipeline import VerifyOptions
 
     repo = generate_repo(dest, files)
     review_text = generate_review(repo, findings)
     if keep:
         dest.with_name(dest.name + "-review.md").write_text(review_text, encoding="utf-8")
-    with tempfile.TemporaryDirectory(prefix="reviewvet-bench-cache-") as cache:
-        options = VerifyOptions(head="pr", base="main", cache_dir=Path(cache))
-        cold = _one_run(repo.path, review_text, options)
-        warm = [_one_run(repo.path, review_text, options) for _ in range(runs)]
+    with (tempfile.TemporaryDirectory(prefix="reviewvet-bench-cache-") as cache,
+          open_workspace(repo.path, "pr", "main", cache_dir=Path(cache)) as workspace):
+        cold = _one_run(workspace, review_text)
+        warm = [_one_run(workspace, review_text) for _ in range(runs)]
     memory = _peak_memory(repo.path, review_text)
     median = {stage: statistics.median(r[stage] for r in warm) for stage in warm[0] if stage != "flags"}
     return {
@@ -326,14 +250,13 @@ def bench_verify(dest: Path, files: int, findings: int, runs: int, keep: bool = 
     }
 
 
-def _one_run(repo: Path, review_text: str, options: VerifyOptions) -> dict[str, Any]:
-    from reviewvet.ingest.parse import parse_review
-    from reviewvet.pipeline import verify
+def _one_run(workspace: Workspace, review_text: str) -> dict[str, Any]:
+    from reviewvet.api import read_review, verify
 
     started = time.perf_counter()
-    review = parse_review(review_text, "bench.md")
+    review = read_review(review_text, "bench.md")
     ingest = time.perf_counter() - started
-    result = verify(review, repo, options)
+    result = verify(workspace, review)
     total = time.perf_counter() - started
     stages = dict(result.timings)
     flags: dict[str, int] = {}
@@ -346,29 +269,24 @@ def _one_run(repo: Path, review_text: str, options: VerifyOptions) -> dict[str, 
 
 
 def _peak_memory(repo: Path, review_text: str) -> dict[str, int]:
-    """Peak Python allocations of each stage (a separate traced run: tracing slows it down)."""
-    from reviewvet.checks.context import CheckContext
-    from reviewvet.git import Git
-    from reviewvet.ingest.parse import parse_review
-    from reviewvet.pipeline import check_finding
-    from reviewvet.resolve.revisions import resolve_revisions
-    from reviewvet.resolve.snapshot import Snapshot
+    """Peak Python allocations of each stage (a separate traced run in a fresh workspace without the
+    parse cache: tracing slows it down)."""
+    from reviewvet.api import open_workspace, read_review, verify
+    from reviewvet.model.verification import CheckOptions, VerifyOptions
 
     peaks: dict[str, int] = {}
-    tracemalloc.start()
-    review = parse_review(review_text, "bench.md")
-    peaks["ingest"] = tracemalloc.get_traced_memory()[1]
-    tracemalloc.reset_peak()
-    git = Git(repo)
-    revisions = resolve_revisions(git, review, head="pr", base="main")
-    peaks["resolve"] = tracemalloc.get_traced_memory()[1]
-    tracemalloc.reset_peak()
-    ctx = CheckContext(Snapshot(git, revisions.head),
-                       Snapshot(git, revisions.merge_base) if revisions.merge_base else None)
-    for finding in review.all_findings():
-        check_finding(ctx, finding)
-    peaks["checks"] = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    with open_workspace(repo, "pr", "main", use_cache=False) as workspace:
+        tracemalloc.start()
+        review = read_review(review_text, "bench.md")
+        peaks["ingest"] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        with workspace.session():
+            workspace.revisions(review)
+        peaks["resolve"] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        verify(workspace, review, VerifyOptions(checks=CheckOptions(provenance=False)))
+        peaks["checks"] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
     return peaks
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reviewvet.checks.model import LineCheck, QuoteCheck, SymbolCheck
+from reviewvet.model.checks import LineCheck, QuoteCheck, SymbolCheck
 
 FLAGS = {
     "hallucinated-quote": "a quoted block exists neither at head nor at the merge base",

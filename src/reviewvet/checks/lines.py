@@ -6,9 +6,9 @@ import re
 
 from reviewvet.checks.context import CheckContext
 from reviewvet.checks.matching import find_normalised
-from reviewvet.checks.model import LineCheck, QuoteCheck, Span
-from reviewvet.ingest.model import Finding, Reference
-from reviewvet.resolve.snapshot import FileText
+from reviewvet.model.checks import LineStatus, LineCheck, QuoteCheck, Span
+from reviewvet.model.review import Finding, Reference
+from reviewvet.model.source import FileText
 
 
 def check_lines(ctx: CheckContext, finding: Finding, quotes: list[QuoteCheck]) -> list[LineCheck]:
@@ -38,6 +38,27 @@ def assign_quotes(ctx: CheckContext, refs: list[Reference], quotes: list[QuoteCh
 
 
 def check_reference(ctx: CheckContext, finding: Finding, ref: Reference, located: Span | None) -> LineCheck:
+    target = _claimed_file(ctx, ref)
+    if isinstance(target, LineCheck):
+        return target
+    path, text = target
+    if ref.start is None or ref.end is None:
+        return LineCheck(ref, "unverified", path, reason="the claim names a file but no lines")
+    if ref.end < ref.start:
+        return LineCheck(ref, "unknown", path,
+                         reason=f"the range {ref.written!r} runs backwards: which lines are meant cannot be told")
+    if located is not None and located.side == "base":
+        return _compare_at_base(ref, path, located)
+    if located is not None:
+        return _compare(ctx, ref, path, located, "quote")
+    if ref.end > len(text.lines):
+        return LineCheck(ref, "wrong", path,
+                         reason=f"the claim ends at line {ref.end}, but {path!r} has {len(text.lines)} lines")
+    return _check_by_identifiers(ctx, finding, ref, path, text)
+
+
+def _claimed_file(ctx: CheckContext, ref: Reference) -> tuple[str, FileText] | LineCheck:
+    """The path and head text of the file a claim names, or the check saying why it has none."""
     if not ref.path:
         return LineCheck(ref, "unknown", reason="the review gives no path for this line claim")
     resolution = ctx.resolve(ref.path)
@@ -50,35 +71,34 @@ def check_reference(ctx: CheckContext, finding: Finding, ref: Reference, located
     text = ctx.head.file(resolution.path)
     if not isinstance(text, FileText):
         return LineCheck(ref, "unknown", resolution.path, reason=f"{resolution.path!r} {getattr(text, 'reason', '')}")
-    if ref.start is None or ref.end is None:
-        return LineCheck(ref, "unverified", resolution.path, reason="the claim names a file but no lines")
-    if ref.end < ref.start:
-        return LineCheck(ref, "unknown", resolution.path,
-                         reason=f"the range {ref.written!r} runs backwards: which lines are meant cannot be told")
-    if located is not None and located.side == "base":
-        return _compare_at_base(ref, resolution.path, located)
-    if located is not None:
-        return _compare(ctx, ref, resolution.path, located, "quote")
-    if ref.end > len(text.lines):
-        return LineCheck(ref, "wrong", resolution.path,
-                         reason=f"the claim ends at line {ref.end}, "
-                                f"but {resolution.path!r} has {len(text.lines)} lines")
+    return resolution.path, text
+
+
+def _check_by_identifiers(ctx: CheckContext, finding: Finding, ref: Reference, path: str, text: FileText
+                          ) -> LineCheck:
+    """With no located quote: compare the claimed lines with where the finding's identifiers are."""
+    assert ref.start is not None and ref.end is not None
     spans = identifier_spans(ctx, finding, text)
     definitions = [s for s in spans if s.side == "definition"]
     inside = [s for s in definitions if s.overlaps(ref.start, ref.end)] or [
         s for s in spans if s.overlaps(ref.start, ref.end)]
     if inside:
-        best = min(inside, key=lambda s: s.end - s.start)
-        basis = "symbol" if best.side == "definition" else "identifier"
-        if (best.start, best.end) == (ref.start, ref.end):
-            return LineCheck(ref, "exact", resolution.path, best, 0, basis)
-        return LineCheck(ref, "contained", resolution.path, best, ref.start - best.start, basis,
-                         "the claimed lines lie in a named symbol" if basis == "symbol"
-                         else "a named identifier is within the claimed lines")
+        return _within_identifier(ref, path, min(inside, key=lambda s: s.end - s.start))
     if len(definitions) == 1 and ref.end - ref.start < 3:
-        return _compare(ctx, ref, resolution.path, definitions[0], "symbol")
-    return LineCheck(ref, "unverified", resolution.path,
+        return _compare(ctx, ref, path, definitions[0], "symbol")
+    return LineCheck(ref, "unverified", path,
                      reason="no located quote or named symbol at the claimed lines to compare them with")
+
+
+def _within_identifier(ref: Reference, path: str, best: Span) -> LineCheck:
+    """The claimed lines overlap ``best``, the smallest definition (else mention) of a named identifier."""
+    assert ref.start is not None and ref.end is not None
+    basis = "symbol" if best.side == "definition" else "identifier"
+    if (best.start, best.end) == (ref.start, ref.end):
+        return LineCheck(ref, "exact", path, best, 0, basis)
+    return LineCheck(ref, "contained", path, best, ref.start - best.start, basis,
+                     "the claimed lines lie in a named symbol" if basis == "symbol"
+                     else "a named identifier is within the claimed lines")
 
 
 def _compare(ctx: CheckContext, ref: Reference, path: str, actual: Span, basis: str) -> LineCheck:
@@ -94,7 +114,8 @@ def _compare(ctx: CheckContext, ref: Reference, path: str, actual: Span, basis: 
     if (inside or around) and basis == "quote":
         return LineCheck(ref, "contained", path, actual, drift, basis,
                          "the claimed lines contain the quote" if inside else "the claimed lines are part of the quote")
-    status = "drifted" if abs(drift) <= ctx.options.max_drift or actual.overlaps(ref.start, ref.end) else "wrong"
+    near = abs(drift) <= ctx.options.max_drift or actual.overlaps(ref.start, ref.end)
+    status: LineStatus = "drifted" if near else "wrong"
     return LineCheck(ref, status, path, actual, drift, basis, f"{basis} is at {actual.text()}")
 
 

@@ -10,9 +10,13 @@ import bisect
 import difflib
 import re
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from reviewvet.model.checks import Difference
 
 _WS = re.compile(r"\s+")
 _ELISION_LINE = re.compile(r"^\s*(?:\.\.\.|\u2026|(?://|#|--|/\*)\s*(?:\.\.\.|\u2026)\s*(?:\*/)?)\s*[,;]?\s*$")
@@ -84,7 +88,38 @@ def _index_lines(lines: tuple[str, ...]) -> Indexed:
     return Indexed(lines, tuple(norm), tuple(where))
 
 
-index_lines = _FileMemo(_index_lines)
+class Memos:
+    """The per-file memos of the matchers. A workspace owns one and puts it in use while it works
+    (``memos_in_use``); outside of that every call computes afresh."""
+
+    def __init__(self) -> None:
+        self.indexed: _FileMemo[Indexed] = _FileMemo(_index_lines)
+        self.squashed: _FileMemo[tuple[str, ...]] = _FileMemo(
+            lambda lines: tuple(_squash(n) for n in self.indexed(lines).norm))
+
+
+_MEMOS: ContextVar[Memos | None] = ContextVar("reviewvet_matching_memos", default=None)
+
+
+@contextmanager
+def memos_in_use(memos: Memos) -> Iterator[None]:
+    """Use ``memos`` in this thread (and context) until the block ends."""
+    token = _MEMOS.set(memos)
+    try:
+        yield
+    finally:
+        _MEMOS.reset(token)
+
+
+def index_lines(lines: tuple[str, ...]) -> Indexed:
+    """A file's non-blank lines normalised, remembered by the memos in use."""
+    memos = _MEMOS.get()
+    return memos.indexed(lines) if memos is not None else _index_lines(lines)
+
+
+def _squashed_lines(lines: tuple[str, ...]) -> tuple[str, ...]:
+    memos = _MEMOS.get()
+    return memos.squashed(lines) if memos is not None else tuple(_squash(n) for n in _index_lines(lines).norm)
 
 
 def find_exact(quote: list[str], lines: tuple[str, ...]) -> tuple[int, int] | None:
@@ -248,7 +283,6 @@ def _quoted(line: str) -> _Quoted:
                    bool(_CLOSING.match(line)))
 
 
-_squashed_lines = _FileMemo(lambda lines: tuple(_squash(n) for n in index_lines(lines).norm))
 
 
 def find_abbreviated(quote: list[str], lines: tuple[str, ...]) -> tuple[int, int] | None:
@@ -336,16 +370,6 @@ def _step(items: list[_Quoted], i: int, hay: tuple[str, ...], j: int) -> tuple[i
 
 
 # -- near misses ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Difference:
-    """One place where a quote and the closest source text differ."""
-
-    quoted: str
-    actual: str
-    quoted_line: str
-    actual_line: str
 
 
 @dataclass(frozen=True)

@@ -29,71 +29,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from reviewvet.git import BlameLine, CommitInfo, FileChange, Git
+from reviewvet.model.checks import (
+    LOCATED, Agreement, BaseSymbol, ClaimProvenance, CommitRef, FindingProvenance, LineCheck, ProvenanceStatus,
+    QuoteCheck, SymbolCheck, Widening,
+)
+from reviewvet.model.source import BlameLine, CommitInfo, FileChange, FileText
 
 if TYPE_CHECKING:
     from reviewvet.checks.context import CheckContext
-    from reviewvet.checks.model import LineCheck, QuoteCheck, SymbolCheck
-    from reviewvet.ingest.model import Finding
+    from reviewvet.checks.source import Blamed, Repository
+    from reviewvet.model.review import Finding
 
-PROVENANCE_STATUSES = ("regression", "gap", "mixed", "removed-by-PR", "widened", "unknown")
 MAX_WORKERS = 4
-
-
-@dataclass(frozen=True)
-class CommitRef:
-    sha: str
-    date: str
-    summary: str
-
-    def short(self) -> str:
-        return f"{self.sha[:8]}, {self.date}"
-
-
-@dataclass(frozen=True)
-class Widening:
-    """A caller or callee of the claim's symbol that the pull request changed."""
-
-    symbol: str
-    relation: str
-    path: str
-    line: int
-    commits: tuple[CommitRef, ...]
-
-
-@dataclass(frozen=True)
-class BaseSymbol:
-    """The claim's enclosing symbol at the merge base: absent, unchanged or changed (with its diff)."""
-
-    status: str
-    symbol: str
-    diff: str = ""
-
-
-@dataclass(frozen=True)
-class ClaimProvenance:
-    path: str
-    start: int
-    end: int
-    source: str  # "quote" or "line claim" or "symbol"
-    status: str
-    pr_commits: tuple[CommitRef, ...] = ()
-    old_commits: tuple[CommitRef, ...] = ()
-    new_lines: tuple[int, ...] = ()
-    widened_by: tuple[Widening, ...] = ()
-    symbol: str = ""
-    base_symbol: BaseSymbol | None = None
-    reason: str = ""
-    primary: bool = False  # the claim the finding is about: it decides the finding's status
-
-
-@dataclass(frozen=True)
-class FindingProvenance:
-    status: str
-    claimed: str | None
-    agreement: str  # agrees, mislabelled, no-label, unknown
-    claims: tuple[ClaimProvenance, ...]
-    reason: str = ""
 
 
 # -- the blame engine ------------------------------------------------------------------------
@@ -107,14 +54,14 @@ class BlameEngine:
     copied by the pull request and is blamed again without move detection.
     """
 
-    def __init__(self, git: Git, merge_base: str, head: str, options: tuple[str, ...] = ("-w", "-M", "-C"),
+    def __init__(self, repo: Repository, merge_base: str, head: str, options: tuple[str, ...] = ("-w", "-M", "-C"),
                  changes: dict[str, FileChange] | None = None):
-        self.git = git
+        self.repo = repo
         self.merge_base = merge_base
         self.head = head
         self.options = options
         self.plain = tuple(o for o in options if not o.startswith(("-M", "-C")))  # without move detection
-        self.changes = changes if changes is not None else git.changed_lines(merge_base, head)
+        self.changes = changes if changes is not None else repo.changes(merge_base, head)
         self._by_old: dict[str, dict[str, FileChange]] = {}  # boundary commit -> its diff to head, by old path
         self.lines: dict[tuple[str, int], BlameLine] = {}
         self.commits: dict[str, CommitInfo] = {}  # from the bounded blame: ``boundary`` means "before the PR"
@@ -152,7 +99,7 @@ class BlameEngine:
         if change is None or not bl.path or not any(a <= bl.line <= b for a, b in change.added):
             return False
         if bl.sha not in self._by_old:
-            diff = self.changes if bl.sha == self.merge_base else self.git.changed_lines(bl.sha, self.head)
+            diff = self.changes if bl.sha == self.merge_base else self.repo.changes(bl.sha, self.head)
             self._by_old[bl.sha] = {c.old_path: c for c in diff.values()}
         origin = self._by_old[bl.sha].get(bl.path)
         at_head = (bl.path, bl.orig_line) if origin is None else (origin.path, origin.new_line(bl.orig_line))
@@ -167,13 +114,13 @@ class BlameEngine:
                 if not commits[bl.sha].boundary:
                     self.lines[(path, bl.line)] = bl
 
-    def _many(self, rev: str, wanted: dict[str, set[int]], full: bool,  # type: ignore[no-untyped-def]
-              options: tuple[str, ...] | None = None):
-        def one(path: str):  # type: ignore[no-untyped-def]
+    def _many(self, rev: str, wanted: dict[str, set[int]], full: bool,
+              options: tuple[str, ...] | None = None) -> list[tuple[str, Blamed]]:
+        def one(path: str) -> tuple[str, Blamed]:
             try:
-                return path, self.git.blame(rev, path, ranges(wanted[path]),
-                                            options=self.options if options is None else options,
-                                            full_history=full)
+                return path, self.repo.blame(rev, path, ranges(wanted[path]),
+                                             options=self.options if options is None else options,
+                                             full_history=full)
             except Exception as exc:  # a file blame cannot read: recorded, reported as unknown
                 self.failures[path] = str(exc)
                 return path, ([], {})
@@ -223,8 +170,6 @@ def claims_of(finding: Finding, quotes: list[QuoteCheck], lines: list[LineCheck]
 
     Exactly one claim is ``primary`` (see ``primary_claim``) when there are any.
     """
-    from reviewvet.checks.model import LOCATED  # model imports this module's records
-
     quoted = [(q, Claim(q.span.path, q.span.start, q.span.end, "quote", removed=q.span.side == "base"))
               for q in quotes if q.span is not None and q.status in LOCATED]
     claimed = [(c, Claim(c.path, c.reference.start, c.reference.end, "line claim")) for c in lines
@@ -285,7 +230,7 @@ def _classify(ctx: CheckContext, engine: BlameEngine, claim: Claim) -> ClaimProv
     pr = _refs(engine.commits, {b.sha for b in new})
     old = _refs(engine.old_commits, {o.sha for o in old_lines if o is not None})
     newest_old = tuple(sorted(old, key=lambda c: (c.date, c.sha), reverse=True)[:1])
-    status = "regression" if not old_lines else "gap" if not new else "mixed"
+    status: ProvenanceStatus = "regression" if not old_lines else "gap" if not new else "mixed"
     symbol, base_symbol = _symbol_states(ctx, claim)
     return ClaimProvenance(claim.path, claim.start, claim.end, claim.source, status, pr, newest_old,
                            tuple(b.line for b in new), (), symbol, base_symbol)
@@ -297,8 +242,6 @@ def _refs(commits: dict[str, CommitInfo], shas: set[str]) -> tuple[CommitRef, ..
 
 def _symbol_states(ctx: CheckContext, claim: Claim) -> tuple[str, BaseSymbol | None]:
     """The innermost symbol around the claim at head, and what it was at the merge base."""
-    from reviewvet.resolve.snapshot import FileText
-
     if not ctx.options.symbols:
         return "", None
     head = ctx.head_index().table.enclosing(claim.path, claim.start, claim.end)
@@ -368,7 +311,7 @@ def widen(ctx: CheckContext, engine: BlameEngine, prov: ClaimProvenance, found: 
                                          is not None and not engine.commits[bl.sha].boundary})
         if not commits and t.deleted:
             commits = tuple(CommitRef(e.sha, e.date[:10], e.subject)
-                            for e in ctx.head.git.commits_touching(engine.merge_base, engine.head, t.path))
+                            for e in ctx.repo.commits_touching(engine.merge_base, engine.head, t.path))
         widenings.append(Widening(t.symbol, t.relation, t.path, (t.added or (0,))[0], commits))
     return replace(prov, status="widened", widened_by=tuple(widenings))
 
@@ -376,8 +319,8 @@ def widen(ctx: CheckContext, engine: BlameEngine, prov: ClaimProvenance, found: 
 def provenance_for(ctx: CheckContext, merge_base: str, head: str,
                    claims: list[list[Claim]]) -> list[list[ClaimProvenance]]:
     """Provenance of groups of claims: every claimed line blamed in one batch, one diff, then classified."""
-    changes = ctx.head.git.changed_lines(merge_base, head)
-    engine = BlameEngine(ctx.head.git, merge_base, head, ctx.options.blame_options, changes)
+    changes = ctx.repo.changes(merge_base, head)
+    engine = BlameEngine(ctx.repo, merge_base, head, ctx.options.blame_options, changes)
     wanted: dict[str, set[int]] = defaultdict(set)
     for group in claims:
         for c in group:
@@ -416,6 +359,7 @@ def summarise(finding: Finding, claims: list[ClaimProvenance], reason: str = "")
     ``gap`` label on a primary claim that is partly new is ``partial``.
     """
     primary = next((c for c in claims if c.primary), next(iter(claims), None))
+    status: ProvenanceStatus
     if primary is None:
         status, reason = "unknown", reason or "nothing located to blame"
     else:
@@ -424,6 +368,7 @@ def summarise(finding: Finding, claims: list[ClaimProvenance], reason: str = "")
     claimed = finding.label if finding.label in ("regression", "gap") else None
     new = status in ("regression", "removed-by-PR")
     old = status in ("gap", "widened")
+    agreement: Agreement
     if claimed is None:
         agreement = "no-label"
     elif status == "unknown":

@@ -39,17 +39,18 @@ from reviewvet.checks.matching import (
     split_segments,
     trim_blank,
 )
-from reviewvet.checks.model import FOUND, NearMiss, QuoteCheck, Span
-from reviewvet.checks.search import Occurrences, greppable, within
-from reviewvet.ingest.model import CodeBlock, Finding
-from reviewvet.resolve.snapshot import FileText, PathResolution, Snapshot, Unreadable
+from reviewvet.model.checks import FOUND, Grade, NearMiss, QuoteCheck, Span, SpanSide
+from reviewvet.checks.search import greppable, within
+from reviewvet.model.review import CodeBlock, Finding
+from reviewvet.checks.source import Occurrences, RevisionFiles, Side
+from reviewvet.index.languages import extensions_for_fence
+from reviewvet.model.source import FileText, PathResolution, Unreadable
 
 Matcher = Callable[[list[str], tuple[str, ...]], "tuple[int, int] | None"]
 OUTPUT_LANGUAGES = ("text", "console", "output", "log", "shell-session", "plaintext")
-LANGUAGE_EXTENSIONS = {
-    "go": (".go",), "bash": (".sh", ".bash", ".bats"), "sh": (".sh", ".bash", ".bats"),
-    "shell": (".sh", ".bash", ".bats"), "bats": (".bats", ".bash", ".sh"), "python": (".py",),
-    "py": (".py",), "yaml": (".yaml", ".yml"), "yml": (".yaml", ".yml"), "markdown": PROSE_EXTENSIONS,
+# Formats no indexed language claims (see index.languages), whose files a quote may still come from.
+OTHER_FENCE_EXTENSIONS = {
+    "yaml": (".yaml", ".yml"), "yml": (".yaml", ".yml"), "markdown": PROSE_EXTENSIONS,
     "md": PROSE_EXTENSIONS, "json": (".json",),
 }
 
@@ -70,13 +71,10 @@ def check_block(ctx: CheckContext, number: int, block: CodeBlock, claimed: list[
 
     limits = [] if limits is None else limits
 
-    if block.role == "proposal":
-        return result("not-checked", reason="a proposal is not claimed to exist")
-    if block.language.lower() in OUTPUT_LANGUAGES:
-        return result("not-checked", reason=f"a {block.language!r} block shows output, not source")
     quote = trim_blank(list(block.claimed))
-    if not any(normalise(q) for q in quote) or not split_segments(quote):
-        return result("not-checked", reason="the block claims no existing lines")
+    unclaimed = _not_claimed(block, quote)
+    if unclaimed:
+        return result("not-checked", reason=unclaimed)
     if block.path_hint:
         claimed = [ctx.resolve(block.path_hint)]
     candidates = _unique(claimed)
@@ -104,6 +102,17 @@ def check_block(ctx: CheckContext, number: int, block: CodeBlock, claimed: list[
     if earlier:
         return _earlier_result(number, block, earlier, searched)
     return _closest(ctx, result, quote, block.language, candidates, head_files, limits)
+
+
+def _not_claimed(block: CodeBlock, quote: list[str]) -> str | None:
+    """Why a block is not checked at all (it proposes code, shows output or claims no lines), else None."""
+    if block.role == "proposal":
+        return "a proposal is not claimed to exist"
+    if block.language.lower() in OUTPUT_LANGUAGES:
+        return f"a {block.language!r} block shows output, not source"
+    if not any(normalise(q) for q in quote) or not split_segments(quote):
+        return "the block claims no existing lines"
+    return None
 
 
 def _closest(ctx: CheckContext, result: Callable[..., QuoteCheck], quote: list[str], language: str,
@@ -189,7 +198,7 @@ def _search_paths(resolution: PathResolution) -> list[str]:
     return list(resolution.candidates)
 
 
-def _files(snapshot: Snapshot, paths: list[str]) -> tuple[list[FileText], list[Unreadable]]:
+def _files(snapshot: RevisionFiles, paths: list[str]) -> tuple[list[FileText], list[Unreadable]]:
     texts, unreadable = [], []
     snapshot.load(paths)  # one bulk read for the files not read yet
     for path in dict.fromkeys(paths):
@@ -227,7 +236,7 @@ def _search(quote: list[str], files: list[FileText]) -> Hit | None:
     return None
 
 
-def _search_everywhere(ctx: CheckContext, side: str, quote: list[str], exclude: set[str], limits: list[str]
+def _search_everywhere(ctx: CheckContext, side: Side, quote: list[str], exclude: set[str], limits: list[str]
                        ) -> Hit | None:
     """Look up where the quote's rarest line is among every file, then confirm around it.
 
@@ -283,7 +292,7 @@ def _search_base(ctx: CheckContext, quote: list[str], candidates: list[PathResol
 def _files_for_language(ctx: CheckContext, language: str, quote: list[str], limits: list[str]) -> list[FileText]:
     """The files of the quote's language to compare it with fuzzily: all of them when they fit in
     ``max_fuzzy_bytes``, else only those holding one of its lines (and the search is cut short)."""
-    extensions = LANGUAGE_EXTENSIONS.get(language.lower())
+    extensions = extensions_for_fence(language) or OTHER_FENCE_EXTENSIONS.get(language.lower())
     if not extensions:
         return []
     paths = [p for p in ctx.head.tree if p.endswith(extensions)]
@@ -308,11 +317,11 @@ def _nearest(quote: list[str], files: list[FileText], threshold: float) -> tuple
     return best
 
 
-def _span(snapshot: Snapshot, path: str, first: int, last: int, side: str = "head") -> Span:
+def _span(snapshot: RevisionFiles, path: str, first: int, last: int, side: SpanSide = "head") -> Span:
     return Span(path, first + 1, last + 1, snapshot.rev, side)
 
 
-def _lines(snapshot: Snapshot, path: str, first: int, last: int) -> tuple[str, ...]:
+def _lines(snapshot: RevisionFiles, path: str, first: int, last: int) -> tuple[str, ...]:
     f = snapshot.file(path)
     return f.lines[first:last + 1] if isinstance(f, FileText) else ()
 
@@ -338,17 +347,21 @@ def grade_quote(ctx: CheckContext, finding: Finding, block: CodeBlock, check: Qu
                   + "): a refutation needs the whole search done")
 
 
+# The grade a status settles by itself; any other status is graded on how much of the quote exists.
+_GRADE_OF_STATUS: dict[str, Grade] = {
+    **{status: "confirmed" for status in (*FOUND, "other-file", "base-only")},
+    "earlier-version": "unverifiable",
+    "unknown": "doubtful",
+}
+
+
 def _grade(ctx: CheckContext, finding: Finding, block: CodeBlock, check: QuoteCheck,
            claimed: list[PathResolution], limits: list[str]) -> QuoteCheck:
     graded = replace(check, evidence=ctx.quote_evidence)
     if check.status == "not-checked":
         return graded
-    if check.status in FOUND or check.status in ("other-file", "base-only"):
-        return replace(graded, grade="confirmed")
-    if check.status == "earlier-version":
-        return replace(graded, grade="unverifiable")
-    if check.status == "unknown":
-        return replace(graded, grade="doubtful")
+    if check.status in _GRADE_OF_STATUS:
+        return replace(graded, grade=_GRADE_OF_STATUS[check.status])
     candidates = [ctx.resolve(block.path_hint)] if block.path_hint else _unique(claimed)
     foreign = [r.claimed for r in map(ctx.resolve, _block_paths(finding, block))
                if r.status == "missing" and ctx.never_had(r.claimed)]
@@ -359,23 +372,34 @@ def _grade(ctx: CheckContext, finding: Finding, block: CodeBlock, check: QuoteCh
         return _doubt(graded, f"the finding cites {foreign[0]!r}, under a folder this repository never had: "
                               "code of another project, which is not checked here")
     if check.status == "near-miss":
-        argued = check.near_miss is not None and _argued(check.near_miss.differences, finding)
-        if argued:
-            return replace(graded, grade="refuted", argued=True,
-                           reason=check.reason + "; the finding argues about the very characters that differ")
-        return _unmatched(ctx, graded, "the differing characters are not what the finding argues about: "
-                                       "an abbreviation or a copying slip, not evidence of a false finding")
+        return _grade_near_miss(ctx, finding, graded)
     if ctx.flattened:
-        if presence == 0.0 and substantive >= 2 and _code_like(quote) and not _prose_files(candidates):
-            return replace(graded, grade="refuted", reason=check.reason + "; none of its lines exists anywhere")
-        return _doubt(graded, "the document was flattened, so this block's boundaries are guessed: "
-                              "an absent guessed block proves nothing")
+        return _grade_flattened(graded, quote, candidates, presence, substantive)
     if presence < REFUTE_PRESENCE.get(ctx.evidence, 0.25):
         where = ("at the reviewed head" if ctx.evidence == "reviewed-head"
                  else "at head, at the merge base or in any surviving version of the claimed files")
         return replace(graded, grade="refuted",
                        reason=f"{check.reason}; {1 - presence:.0%} of its lines exist nowhere {where}")
     return _unmatched(ctx, graded, f"{presence:.0%} of its lines exist: an abbreviated, annotated or edited quote")
+
+
+def _grade_near_miss(ctx: CheckContext, finding: Finding, check: QuoteCheck) -> QuoteCheck:
+    """A near miss is refuted only when the finding argues about the very characters that differ."""
+    if check.near_miss is not None and _argued(check.near_miss.differences, finding):
+        return replace(check, grade="refuted", argued=True,
+                       reason=check.reason + "; the finding argues about the very characters that differ")
+    return _unmatched(ctx, check, "the differing characters are not what the finding argues about: "
+                                  "an abbreviation or a copying slip, not evidence of a false finding")
+
+
+def _grade_flattened(check: QuoteCheck, quote: list[str], candidates: list[PathResolution], presence: float,
+                     substantive: int) -> QuoteCheck:
+    """A block of a flattened document has guessed boundaries: refuted only when it is plainly code
+    (two or more substantive lines, none of them anywhere, not claimed from a prose file)."""
+    if presence == 0.0 and substantive >= 2 and _code_like(quote) and not _prose_files(candidates):
+        return replace(check, grade="refuted", reason=check.reason + "; none of its lines exists anywhere")
+    return _doubt(check, "the document was flattened, so this block's boundaries are guessed: "
+                         "an absent guessed block proves nothing")
 
 
 _CODE = re.compile(r"[(){}\[\];=]|:=|^\s*(?:func|return|if|for|case|var|const|local|echo|def|class|import)\b")

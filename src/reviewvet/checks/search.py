@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
-from reviewvet.resolve.snapshot import FileText, Snapshot
+from reviewvet.checks.source import Occurrences, RevisionFiles
+from reviewvet.model.source import FileText
 
 MIN_GREP_CHARS = 8  # shorter lines ("}", "end") are in nearly every file: never grepped, never evidence
 MAX_GREP_LINES = 64  # lines one lookup sends to git grep (the rest are not searched)
@@ -33,26 +33,6 @@ MAX_GREP_TERMS = 8  # words of one line that must all be on one file line (the l
 MAX_TERM_CHARS = 200  # a longer word is searched by its first characters (argument length limits)
 MAX_ROUNDS = 3
 MAX_GREPS = 200  # git grep processes one revision may run for one verification; then lookups stay unsettled
-
-
-@dataclass(frozen=True)
-class Occurrences:
-    """The files found holding one normalised line; ``complete`` when every file that could was looked at."""
-
-    paths: tuple[str, ...]
-    complete: bool = True
-
-    @property
-    def absent(self) -> bool:
-        """In no file, for certain."""
-        return self.complete and not self.paths
-
-
-class LineSearch(Protocol):
-    kind: str  # "index" or "grep"
-
-    def lookup(self, lines: Sequence[str]) -> dict[str, Occurrences]:
-        """Where each normalised line is (every line asked for is a key of the answer)."""
 
 
 def normalised_lines(lines: Iterable[str]) -> Iterable[str]:
@@ -74,7 +54,7 @@ class LineIndex:
         self._more: dict[int, list[int]] = {}  # line hash -> the other files holding it, for shared lines
 
     @classmethod
-    def build(cls, snapshot: Snapshot) -> LineIndex:
+    def build(cls, snapshot: RevisionFiles) -> LineIndex:
         index = cls()
         for f in snapshot.stream():
             if isinstance(f, FileText):
@@ -131,7 +111,7 @@ def passable(text: str) -> bool:
 class GrepLines:
     """Lines looked up with ``git grep`` and confirmed by reading the files it names, within a budget."""
 
-    snapshot: Snapshot
+    snapshot: RevisionFiles
     max_scan_bytes: int
     kind: str = "grep"
     max_greps: int = MAX_GREPS
@@ -169,7 +149,7 @@ class GrepLines:
         if self.greps >= self.max_greps:
             return set()
         self.greps += 1
-        found = self.snapshot.git.grep_files(self.snapshot.rev, [grep_terms(n) for n in lines])
+        found = self.snapshot.grep([grep_terms(n) for n in lines])
         if found is None:
             return set()
         todo = [p for p in found if p not in seen]
@@ -187,7 +167,7 @@ class GrepLines:
         return {n for n in lines if hits[n]}
 
 
-def within(snapshot: Snapshot, paths: list[str], budget: int) -> list[str]:
+def within(snapshot: RevisionFiles, paths: list[str], budget: int) -> list[str]:
     """The leading paths whose text fits in ``budget`` bytes."""
     out, total = [], 0
     for path in paths:
@@ -205,7 +185,7 @@ class GrepWords:
     When they do not all fit in the scan budget and none read holds the word, the word counts as
     present: a word is never called missing on a partial read."""
 
-    snapshot: Snapshot
+    snapshot: RevisionFiles
     max_scan_bytes: int
     words_of: Callable[[list[tuple[str, ...]]], set[str]]
     _known: dict[str, bool] = field(default_factory=dict)
@@ -220,7 +200,7 @@ class GrepWords:
     def _find(self, word: str) -> bool:
         if not passable(word):
             return True
-        found = self.snapshot.git.grep_files(self.snapshot.rev, [[word[:MAX_TERM_CHARS]]])
+        found = self.snapshot.grep([[word[:MAX_TERM_CHARS]]])
         if found is None:
             return True
         readable = within(self.snapshot, found, self.max_scan_bytes)

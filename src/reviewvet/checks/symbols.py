@@ -11,18 +11,16 @@ the merge base: a hallucinated symbol).
 
 from __future__ import annotations
 
-import posixpath
 import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from reviewvet.checks.model import Span, SymbolCheck
+from reviewvet.model.checks import Span, SymbolCheck
 
 if TYPE_CHECKING:
     from reviewvet.checks.context import CheckContext
-    from reviewvet.index.build import RepoIndex
     from reviewvet.index.model import Symbol
-    from reviewvet.ingest.model import Finding
+    from reviewvet.model.review import Finding
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -102,22 +100,6 @@ def _external(ctx: CheckContext, identifier: str) -> bool:
     """A qualified name whose qualifier is a package the repository imports from outside."""
     qualifier = _qualifier(identifier)
     return bool(qualifier) and qualifier in ctx.external_packages()
-
-
-def external_packages(index: RepoIndex) -> set[str]:
-    """Names under which a revision's files import packages from outside the repository."""
-    from reviewvet.index.build import go_import_path
-
-    local = {go_import_path(posixpath.dirname(p), index.go_modules) for p, f in index.files.items()
-             if f.language == "go"}
-    names: set[str] = set()
-    for pf in index.files.values():
-        for alias, imported in pf.imports:
-            if pf.language == "go" and imported not in local:
-                names.add(alias or posixpath.basename(imported))
-            elif pf.language == "python" and alias != "from" and imported.split(".", 1)[0] not in index.python_roots:
-                names.add(alias or imported.split(".", 1)[0])
-    return names
 
 
 def words_of(texts: list[tuple[str, ...]]) -> set[str]:

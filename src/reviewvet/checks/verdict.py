@@ -8,31 +8,35 @@ nothing could be checked), else ``confirmed``.
 
 from __future__ import annotations
 
-from reviewvet.checks.model import GRADES, LineCheck, QuoteCheck, SymbolCheck, Verdict
+from typing import Literal
 
-_ORDER = ("refuted", "doubtful", "unverifiable", "confirmed")
-_WEAKEST = ("flattened", "substitute-head", "user-given-head", "reviewed-head")
+from reviewvet.model.checks import GRADES, Grade, LineCheck, QuoteCheck, SymbolCheck, Verdict
+from reviewvet.model.source import EvidenceLevel
+
+_ORDER: tuple[Grade, ...] = ("refuted", "doubtful", "unverifiable", "confirmed")
+_WEAKEST: tuple[EvidenceLevel, ...] = ("flattened", "substitute-head", "user-given-head", "reviewed-head")
 assert set(_ORDER) == set(GRADES)
 
 
 def finding_verdict(quotes: tuple[QuoteCheck, ...], lines: tuple[LineCheck, ...],
-                    symbols: tuple[SymbolCheck, ...], head_evidence: str, *, flattened: bool = False) -> Verdict:
-    graded: list[tuple[str, str, str]] = []  # (grade, evidence, reason)
+                    symbols: tuple[SymbolCheck, ...], head_evidence: EvidenceLevel, *,
+                    flattened: bool = False) -> Verdict:
+    graded: list[tuple[Grade, EvidenceLevel, str]] = []  # (grade, evidence, reason)
     for q in quotes:
         if q.grade:
-            graded.append((q.grade, q.evidence, f"block {q.block + 1} (review line {q.block_line}): "
+            graded.append((q.grade, q.evidence or head_evidence, f"block {q.block + 1} (review line {q.block_line}): "
                            f"{q.status}" + (f" — {q.reason}" if q.reason else "")))
     for s in symbols:
         if s.grade:
             why = f"`{s.identifier}`: {s.status}" + (f" — {s.reason}" if s.reason else "")
-            graded.append((s.grade, s.evidence, why if s.grade != "confirmed" else ""))
+            graded.append((s.grade, s.evidence or head_evidence, why if s.grade != "confirmed" else ""))
     for c in lines:
         if flattened and c.basis == "quote" and c.status == "wrong":
             continue  # compared with a guessed block: its place proves nothing about the claim
-        grade = _line_grade(c, head_evidence)
-        if grade:
-            graded.append((grade, head_evidence, f"{c.reference.written}: {c.status}"
-                           + (f" — {c.reason}" if c.reason and grade != "confirmed" else "")))
+        line_grade = _line_grade(c, head_evidence)
+        if line_grade:
+            graded.append((line_grade, head_evidence, f"{c.reference.written}: {c.status}"
+                           + (f" — {c.reason}" if c.reason and line_grade != "confirmed" else "")))
     if not graded:
         return Verdict("unverifiable", head_evidence, ("nothing the finding claims could be checked mechanically",))
     grade = next(g for g in _ORDER if any(x[0] == g for x in graded))
@@ -41,7 +45,7 @@ def finding_verdict(quotes: tuple[QuoteCheck, ...], lines: tuple[LineCheck, ...]
     return Verdict(grade, evidence, tuple(dict.fromkeys(r for _, _, r in chosen if r)))
 
 
-def _line_grade(check: LineCheck, head_evidence: str) -> str:
+def _line_grade(check: LineCheck, head_evidence: EvidenceLevel) -> Grade | Literal[""]:
     if check.status in ("exact", "contained", "drifted", "stale", "at-base"):
         return "confirmed"
     if check.status in ("wrong", "file-missing"):

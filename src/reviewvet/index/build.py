@@ -1,123 +1,38 @@
 """Index one revision: parse every source file once (cached by blob id), place its symbols.
 
 Blobs are read with one ``git cat-file --batch``; files not in the cache are parsed in
-worker processes when there are enough of them to pay for the start-up.
+worker processes when there are enough of them to pay for the start-up. Which files are
+source, and how each is parsed, is the language registry's to say (``languages``).
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
-import re
 import signal
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from functools import cached_property
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
-from reviewvet.git import Git, TreeEntry
+from reviewvet.git import Git
 from reviewvet.index.cache import ParseCache
-from reviewvet.index.model import IndexStats, ParsedFile, Symbol
+from reviewvet.index.languages import LANGUAGES, language_of, warm_up
+from reviewvet.index.model import IndexStats, ModuleRoots, ParsedFile, RepoIndex
+from reviewvet.model.source import TreeEntry
 
-if TYPE_CHECKING:
-    import networkx
-
-    from reviewvet.index.graph import Edge, Neighbours
-    from reviewvet.index.symbols import SymbolTable
-
-LANGUAGES = {".go": "go", ".sh": "shell", ".bash": "shell", ".bats": "bats", ".py": "python"}
 DEFAULT_MAX_BYTES = 1024 * 1024
 PARALLEL_MIN_BYTES = 256 * 1024
-
-
-def language_of(path: str) -> str | None:
-    return LANGUAGES.get(posixpath.splitext(path)[1])
+Source = tuple[TreeEntry, str]  # a tree entry and the language it is indexed as
 
 
 def parse_file(path: str, language: str, data: bytes) -> ParsedFile:
-    """The registry of parsers: one entry per language."""
-    if language == "go":
-        from reviewvet.index.treesitter import parse_go
-
-        return parse_go(path, data)
-    if language in ("shell", "bats"):
-        from reviewvet.index.treesitter import parse_shell
-
-        return parse_shell(path, data, bats=language == "bats")
-    from reviewvet.index.python import parse_python
-
-    return parse_python(path, data)
+    return LANGUAGES[language].parse(path, data)
 
 
 def _parse_batch(batch: list[tuple[str, str, bytes]]) -> list[ParsedFile]:
     return [parse_file(path, language, data) for path, language, data in batch]
-
-
-@dataclass
-class RepoIndex:
-    """The parsed files and placed symbols of one revision."""
-
-    rev: str
-    files: dict[str, ParsedFile]
-    go_modules: dict[str, str]  # module root dir ("" for the repo root) -> module path
-    stats: IndexStats
-    notes: list[str] = field(default_factory=list)
-
-    @cached_property
-    def symbols(self) -> list[Symbol]:
-        return place_symbols(self.files, self.go_modules)
-
-    @cached_property
-    def by_id(self) -> dict[str, Symbol]:
-        return {s.id: s for s in self.symbols}
-
-    @cached_property
-    def table(self) -> SymbolTable:
-        from reviewvet.index.symbols import SymbolTable
-
-        return SymbolTable(self.symbols)
-
-    @cached_property
-    def python_roots(self) -> set[str]:
-        """Top-level Python packages and modules of the repository itself."""
-        return {f.package.split(".", 1)[0] for f in self.files.values() if f.language == "python" and f.package}
-
-    @cached_property
-    def edges(self) -> list[Edge]:
-        from reviewvet.index.graph import call_edges
-
-        return call_edges(self)
-
-    @cached_property
-    def neighbours(self) -> Neighbours:
-        from reviewvet.index.graph import neighbours
-
-        return neighbours(self)
-
-    @cached_property
-    def graph(self) -> networkx.MultiDiGraph:
-        from reviewvet.index.graph import build_graph
-
-        return build_graph(self)
-
-
-_MEMO: dict[tuple[str, str, int, str], RepoIndex] = {}
-_MEMO_SIZE = 4
-
-
-def index_revision_memo(git: Git, rev: str, *, cache: ParseCache | None, tree: dict[str, TreeEntry] | None = None,
-                        max_bytes: int = DEFAULT_MAX_BYTES) -> RepoIndex:
-    """``index_revision``, remembered for the last few revisions of this process: a commit's files
-    never change, and a batch of reviews of one pull request shares its head and merge base."""
-    key = (str(git.repo.resolve()), rev, max_bytes, str(cache.path) if cache else "")
-    if key not in _MEMO:
-        if len(_MEMO) >= _MEMO_SIZE:
-            _MEMO.pop(next(iter(_MEMO)))
-        _MEMO[key] = index_revision(git, rev, cache=cache, tree=tree, max_bytes=max_bytes)
-    return _MEMO[key]
 
 
 def index_revision(
@@ -131,9 +46,29 @@ def index_revision(
 ) -> RepoIndex:
     started = time.perf_counter()
     tree = tree if tree is not None else git.tree(rev)
-    notes: list[str] = []
     sources = [(e, lang) for e in tree.values() if (lang := language_of(e.path)) is not None]
-    usable, skipped = [], {}
+    usable, skipped = _usable(sources, max_bytes)
+    notes = [f"skipped {path!r}: {why}" for path, why in sorted(skipped.items())]
+    cached = cache.get_many((e.oid, lang) for e, lang in usable) if cache else {}
+    todo = [(e, lang) for e, lang in usable if (e.oid, lang) not in cached]
+    manifests = _manifests(tree)
+    blobs = git.read_blobs([e.oid for e, _ in todo] + [m.oid for m, _ in manifests])
+    parsed = _parse_all([(e.path, lang, blobs.get(e.oid, b"")) for e, lang in todo], jobs)
+    if cache is not None:
+        cache.put_many({(e.oid, lang): pf for (e, lang), pf in zip(todo, parsed, strict=True)})
+        if cache.problem:
+            notes.append(cache.problem)
+    files = _assemble(usable, cached, parsed, sources, skipped)
+    notes += _parser_skips(files, skipped)
+    modules = _module_roots(manifests, blobs)
+    counts = _Counts(len(sources), len(todo), len(usable) - len(todo), len(skipped), sum(e.size for e, _ in usable))
+    return RepoIndex(rev, files, modules, counts.stats(files, time.perf_counter() - started), notes)
+
+
+def _usable(sources: list[Source], max_bytes: int) -> tuple[list[Source], dict[str, str]]:
+    """The sources to parse, and why each other one is left out (never read: links, submodules)."""
+    usable: list[Source] = []
+    skipped: dict[str, str] = {}
     for entry, lang in sources:
         if entry.is_symlink or entry.is_submodule:
             skipped[entry.path] = "a symbolic link" if entry.is_symlink else "a submodule"
@@ -141,36 +76,65 @@ def index_revision(
             skipped[entry.path] = f"{entry.size} bytes, over the {max_bytes}-byte limit"
         else:
             usable.append((entry, lang))
-    notes += [f"skipped {path!r}: {why}" for path, why in sorted(skipped.items())]
-    cached = cache.get_many((e.oid, lang) for e, lang in usable) if cache else {}
-    todo = [(e, lang) for e, lang in usable if (e.oid, lang) not in cached]
-    mods = [e for e in tree.values() if posixpath.basename(e.path) == "go.mod" and not e.is_symlink]
-    blobs = git.read_blobs([e.oid for e, _ in todo] + [m.oid for m in mods])
-    parsed = _parse_all([(e.path, lang, blobs.get(e.oid, b"")) for e, lang in todo], jobs)
-    if cache is not None:
-        cache.put_many({(e.oid, lang): pf for (e, lang), pf in zip(todo, parsed, strict=True)})
-        if cache.problem:
-            notes.append(cache.problem)
+    return usable, skipped
+
+
+def _assemble(usable: list[Source], cached: dict[tuple[str, str], ParsedFile], parsed: list[ParsedFile],
+              sources: list[Source], skipped: dict[str, str]) -> dict[str, ParsedFile]:
+    """Every source file by path: parsed now, reused from the cache (at this path), or skipped."""
     fresh = {pf.path: pf for pf in parsed}
     files: dict[str, ParsedFile] = {}
     for entry, lang in usable:
         pf = cached.get((entry.oid, lang))
         files[entry.path] = _repath(pf, entry.path) if pf is not None else fresh[entry.path]
+    languages = {entry.path: lang for entry, lang in sources}
     for path, why in skipped.items():
-        files[path] = ParsedFile(path, language_of(path) or "", skipped=why)
+        files[path] = ParsedFile(path, languages[path], skipped=why)
+    return files
+
+
+def _parser_skips(files: dict[str, ParsedFile], skipped: dict[str, str]) -> list[str]:
+    """Files a parser gave up on, added to ``skipped``; a note for each."""
+    notes = []
     for path, pf in sorted(files.items()):
         if pf.skipped and path not in skipped:
             skipped[path] = pf.skipped
             notes.append(f"skipped {path!r}: {pf.skipped}")
-    go_modules = {posixpath.dirname(m.path): _module_path(blobs.get(m.oid, b"")) for m in mods}
-    seconds = time.perf_counter() - started
-    stats = IndexStats(
-        files=len(sources), parsed=len(todo), cached=len(usable) - len(todo), skipped=len(skipped),
-        symbols=sum(len(f.definitions) for f in files.values()), edges=sum(len(f.calls) for f in files.values()),
-        bytes=sum(e.size for e, _ in usable), seconds=seconds, errors=sum(1 for f in files.values() if f.errors),
-        by_language=_count_languages(files),
-    )
-    return RepoIndex(rev, files, go_modules, stats, notes)
+    return notes
+
+
+def _manifests(tree: dict[str, TreeEntry]) -> list[Source]:
+    """The files that mark module roots (``go.mod``), with the language each belongs to."""
+    owners = {language.manifest: language.name for language in LANGUAGES.values() if language.manifest}
+    return [(e, owners[name]) for e in tree.values()
+            if (name := posixpath.basename(e.path)) in owners and not e.is_symlink]
+
+
+def _module_roots(manifests: list[Source], blobs: dict[str, bytes]) -> ModuleRoots:
+    roots: ModuleRoots = {}
+    for entry, lang in manifests:
+        roots.setdefault(lang, {})[posixpath.dirname(entry.path)] = LANGUAGES[lang].module_path(
+            blobs.get(entry.oid, b""))
+    return roots
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """What index_revision counted on the way, before the files are summed up."""
+
+    files: int
+    parsed: int
+    cached: int
+    skipped: int
+    bytes: int
+
+    def stats(self, files: dict[str, ParsedFile], seconds: float) -> IndexStats:
+        return IndexStats(
+            files=self.files, parsed=self.parsed, cached=self.cached, skipped=self.skipped,
+            symbols=sum(len(f.definitions) for f in files.values()), edges=sum(len(f.calls) for f in files.values()),
+            bytes=self.bytes, seconds=seconds, errors=sum(1 for f in files.values() if f.errors),
+            by_language=_count_languages(files),
+        )
 
 
 def _parse_all(items: list[tuple[str, str, bytes]], jobs: int | None) -> list[ParsedFile]:
@@ -182,8 +146,6 @@ def _parse_all(items: list[tuple[str, str, bytes]], jobs: int | None) -> list[Pa
     for i, item in enumerate(sorted(items, key=lambda it: -len(it[2]))):
         batches[i % len(batches)].append(item)
     import multiprocessing
-
-    from reviewvet.index.treesitter import warm_up
 
     warm_up()
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
@@ -216,18 +178,8 @@ def _ignore_interrupts() -> None:
 
 
 def _repath(pf: ParsedFile, path: str) -> ParsedFile:
-    if pf.path == path:
-        return pf
-    if pf.language == "python":
-        from reviewvet.index.python import module_name
-
-        return replace(pf, path=path, package=module_name(path))
-    return replace(pf, path=path)
-
-
-def _module_path(data: bytes) -> str:
-    match = re.search(rb"^\s*module\s+(\S+)", data, re.M)
-    return match.group(1).decode("utf-8", "replace").strip('"') if match else ""
+    """A cached parse of the same blob, found under another path."""
+    return pf if pf.path == path else LANGUAGES[pf.language].relocate(pf, path)
 
 
 def _count_languages(files: dict[str, ParsedFile]) -> dict[str, int]:
@@ -235,42 +187,6 @@ def _count_languages(files: dict[str, ParsedFile]) -> dict[str, int]:
     for pf in files.values():
         counts[pf.language] = counts.get(pf.language, 0) + 1
     return counts
-
-
-def go_import_path(directory: str, modules: dict[str, str]) -> str:
-    """The import path of the Go package in ``directory``, from the nearest go.mod above it."""
-    root = directory
-    while True:
-        if root in modules and modules[root]:
-            rel = directory[len(root):].lstrip("/")
-            return f"{modules[root]}/{rel}" if rel else modules[root]
-        if not root:
-            return directory
-        root = posixpath.dirname(root)
-
-
-def place_symbols(files: dict[str, ParsedFile], modules: dict[str, str]) -> list[Symbol]:
-    symbols: list[Symbol] = []
-    seen: set[str] = set()
-    for path in sorted(files):
-        pf = files[path]
-        package = go_import_path(posixpath.dirname(path), modules) if pf.language == "go" else pf.package
-        for d in pf.definitions:
-            ident = symbol_id(pf, package, d.local)
-            if ident in seen:
-                ident = f"{ident}@{path}"
-            seen.add(ident)
-            symbols.append(Symbol(ident, d.kind, d.name, d.local, pf.language, path, d.start, d.end, package,
-                                  d.receiver, pf.package if pf.language == "go" else ""))
-    return symbols
-
-
-def symbol_id(pf: ParsedFile, package: str, local: str) -> str:
-    if pf.language == "go":
-        return f"{package}.{local}"
-    if pf.language == "python":
-        return f"{pf.package}.{local}" if pf.package else local
-    return f"{pf.path}::{local}"
 
 
 def stats_line(stats: IndexStats) -> str:

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from reviewvet.index.model import PARSER_VERSION, ParsedFile
+from reviewvet.index.records import PARSER_VERSION, ParsedFile
 
 CACHE_FILE = "parse-cache.sqlite3"
 

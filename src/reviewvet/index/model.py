@@ -1,117 +1,102 @@
-"""Records of the parser layer: what one file defines and calls, and the symbols of a revision.
+"""The index as the rest of reviewvet sees it: the records the parsers produce (defined in
+``records``, re-exported here) and ``RepoIndex``, one revision's parsed files and module roots
+with the views derived from them on first use (placed symbols, a lookup table, the call graph).
 
-A ParsedFile depends only on the file's bytes and path, so it is cached by git blob id
-(and path); resolving calls across files happens later, in ``graph``.
+This module sits above the languages and the call graph, which need only ``records``; building
+an index from git is ``build``'s job, so nothing here touches a repository.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-# Bump when the parsers' output changes, so cached results are not reused.
-PARSER_VERSION = 3
-CONFIDENCES = ("exact", "by-type", "by-name-only", "external")
+from reviewvet.index import graph as callgraph
+from reviewvet.index.languages import LANGUAGES, go
+from reviewvet.index.languages.python import repository_roots
+from reviewvet.index.records import CONFIDENCES, PARSER_VERSION, Call, Definition, IndexStats, ParsedFile, Symbol
+from reviewvet.index.symbols import SymbolTable
 
+if TYPE_CHECKING:
+    import networkx
 
-@dataclass(frozen=True)
-class Definition:
-    """A symbol defined in one file. ``local`` is the name inside its package or file:
-    ``Name``, ``(*T).Name``, ``T.Name`` (Go), ``@test title`` (BATS), ``Class.method`` (Python)."""
+__all__ = [
+    "CONFIDENCES", "PARSER_VERSION", "Call", "Definition", "IndexStats", "ModuleRoots", "ParsedFile", "RepoIndex",
+    "Symbol", "place_symbols",
+]
 
-    kind: str
-    name: str
-    local: str
-    start: int
-    end: int
-    receiver: str = ""
-
-
-@dataclass(frozen=True)
-class Call:
-    """A call site: who calls (``caller``, a Definition.local or ``<main>``), what, and where.
-
-    ``qualifier`` is the text before the dot (``st`` in ``st.New()``), ``receiver_type``
-    the type the parser could infer for it (``*Store``), ``candidates`` qualified names a
-    Python call may refer to.
-    """
-
-    caller: str
-    name: str
-    line: int
-    qualifier: str = ""
-    receiver_type: str = ""
-    local_value: bool = False
-    candidates: tuple[str, ...] = ()
+ModuleRoots = dict[str, dict[str, str]]  # language -> module root folder ("" for the repo root) -> module path
 
 
-@dataclass(frozen=True)
-class ParsedFile:
-    path: str
-    language: str
-    package: str = ""
-    definitions: tuple[Definition, ...] = ()
-    calls: tuple[Call, ...] = ()
-    imports: tuple[tuple[str, str], ...] = ()  # (alias or "", import path / sourced file)
-    errors: tuple[tuple[int, int], ...] = ()  # (start line, end line) of ERROR regions
-    skipped: str = ""  # why the file was not parsed (too large, not UTF-8 ...)
+@dataclass
+class RepoIndex:
+    """The parsed files and placed symbols of one revision."""
 
-    def to_json(self) -> list[Any]:
-        """A compact list form for the cache (``asdict`` deep-copies and is ten times slower)."""
-        return [
-            self.path, self.language, self.package,
-            [[d.kind, d.name, d.local, d.start, d.end, d.receiver] for d in self.definitions],
-            [[c.caller, c.name, c.line, c.qualifier, c.receiver_type, c.local_value, list(c.candidates)]
-             for c in self.calls],
-            [list(i) for i in self.imports], [list(e) for e in self.errors], self.skipped,
-        ]
+    rev: str
+    files: dict[str, ParsedFile]
+    modules: ModuleRoots
+    stats: IndexStats
+    notes: list[str] = field(default_factory=list)
 
-    @staticmethod
-    def from_json(data: list[Any]) -> ParsedFile:
-        path, language, package, definitions, calls, imports, errors, skipped = data
-        return ParsedFile(
-            path=path, language=language, package=package,
-            definitions=tuple(Definition(*d) for d in definitions),
-            calls=tuple(Call(c[0], c[1], c[2], c[3], c[4], c[5], tuple(c[6])) for c in calls),
-            imports=tuple((a, b) for a, b in imports),
-            errors=tuple((a, b) for a, b in errors),
-            skipped=skipped,
-        )
+    @property
+    def go_modules(self) -> dict[str, str]:
+        """Go's module roots, under the name checks read before module roots were per language."""
+        return self.modules.get(go.NAME, {})
 
+    @cached_property
+    def symbols(self) -> list[Symbol]:
+        return place_symbols(self.files, self.modules)
 
-@dataclass(frozen=True)
-class Symbol:
-    """A definition placed in the repository: ``id`` is unique per revision.
+    @cached_property
+    def by_id(self) -> dict[str, Symbol]:
+        return {s.id: s for s in self.symbols}
 
-    Ids: Go ``<import path>.<local>``; shell and BATS ``<path>::<local>``;
-    Python ``<module>.<local>``.
-    """
+    @cached_property
+    def table(self) -> SymbolTable:
+        return SymbolTable(self.symbols)
 
-    id: str
-    kind: str
-    name: str
-    local: str
-    language: str
-    path: str
-    start: int
-    end: int
-    package: str = ""
-    receiver: str = ""
-    package_name: str = ""  # Go: the package clause, which may differ from the folder name
+    @cached_property
+    def outside_names(self) -> frozenset[str]:
+        """Names under which the files import packages from outside the repository, every language's."""
+        return frozenset(name for language in LANGUAGES.values()
+                         for name in language.outside(self.files, self.modules.get(language.name, {})))
 
-    def contains(self, line: int) -> bool:
-        return self.start <= line <= self.end
+    @cached_property
+    def python_roots(self) -> set[str]:
+        """Top-level Python packages and modules of the repository itself."""
+        return repository_roots(self.files.values())
+
+    @cached_property
+    def edges(self) -> list[callgraph.Edge]:
+        return callgraph.call_edges(self.files, self.symbols, self.modules)
+
+    @cached_property
+    def neighbours(self) -> callgraph.Neighbours:
+        return callgraph.neighbours(self.edges)
+
+    @cached_property
+    def graph(self) -> networkx.MultiDiGraph:
+        return callgraph.build_graph(self.files, self.symbols, self.edges)
 
 
-@dataclass(frozen=True)
-class IndexStats:
-    files: int
-    parsed: int
-    cached: int
-    skipped: int
-    symbols: int
-    edges: int
-    bytes: int
-    seconds: float
-    errors: int = 0
-    by_language: dict[str, int] = field(default_factory=dict)
+def place_symbols(files: Mapping[str, ParsedFile], modules: Mapping[str, Mapping[str, str]]) -> list[Symbol]:
+    """Every definition given a revision-wide id by its language; a clash keeps both, the later
+    one (by path) marked with its file."""
+    symbols: list[Symbol] = []
+    seen: set[str] = set()
+    for path in sorted(files):
+        pf = files[path]
+        if not pf.definitions:
+            continue
+        language = LANGUAGES[pf.language]
+        place = language.place(pf, modules.get(pf.language, {}))
+        for d in pf.definitions:
+            ident = language.symbol_id(pf, place.package, d.local)
+            if ident in seen:
+                ident = f"{ident}@{path}"
+            seen.add(ident)
+            symbols.append(Symbol(ident, d.kind, d.name, d.local, pf.language, path, d.start, d.end, place.package,
+                                  d.receiver, place.package_name))
+    return symbols

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections import defaultdict
 
-from reviewvet.index.model import Symbol
+from reviewvet.index.languages import LANGUAGES
+from reviewvet.index.records import Symbol
 
 _RECEIVER_FORM = re.compile(r"^\(\*?(?P<type>\w+)\)\.(?P<name>\w+)$")
 
@@ -53,14 +53,10 @@ class SymbolTable:
 
 
 def _qualifies(symbol: Symbol, qualifier: str) -> bool:
-    """Whether ``qualifier`` (a package, alias, type or module name) fits the symbol."""
+    """Whether ``qualifier`` (a package, alias, type or module name) fits the symbol: its receiver
+    type in any language, else whatever the symbol's language says a qualifier may be."""
     last = qualifier.rsplit(".", 1)[-1]
     if symbol.receiver and symbol.receiver.lstrip("*") == last:
         return True
-    if symbol.language == "go":
-        return last in (symbol.package_name, posixpath.basename(symbol.package)) or symbol.package.endswith(
-            "/" + qualifier)
-    if symbol.language == "python":
-        owner = f"{symbol.package}.{symbol.local}".rsplit(".", 1)[0]
-        return owner == qualifier or owner.endswith("." + qualifier)
-    return False
+    language = LANGUAGES.get(symbol.language)
+    return language is not None and language.qualifies(symbol, qualifier)

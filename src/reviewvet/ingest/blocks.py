@@ -9,9 +9,14 @@ often ending in a pilcrow, code fences and backticks gone), classifying line by 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from reviewvet.ingest.vocabulary import TAG, heading_category, is_known_heading
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 PILCROW = "\u00b6"
 
@@ -54,43 +59,81 @@ def markdown_blocks(text: str) -> list[Block]:
     # and markdown-it's link-label scan is quadratic on a long run of ``[``.
     tokens = MarkdownIt("commonmark").enable("table").disable("inline").parse(text)
     blocks: list[Block] = []
-    item_number: list[str] = []
+    item_number: list[str] = []  # per open list, the marker of its current item ("" before the first)
     i = 0
     while i < len(tokens):
-        tok = tokens[i]
-        start, end = (tok.map[0] + 1, tok.map[1]) if tok.map else (0, 0)
-        if tok.type in ("ordered_list_open", "bullet_list_open"):
-            item_number.append("")
-        elif tok.type in ("ordered_list_close", "bullet_list_close"):
-            item_number.pop()
-        elif tok.type == "list_item_open" and item_number:
-            item_number[-1] = tok.info or "-"
-        elif tok.type == "heading_open":
-            blocks.append(Block("heading", tokens[i + 1].content, start, end, level=int(tok.tag[1])))
-            i += 2
-        elif tok.type == "paragraph_open":
-            kind = "item" if item_number else "para"
-            number = item_number[-1] if item_number else ""
-            if item_number and not tokens[i - 1].type == "list_item_open":
-                number = ""  # a second paragraph of the same item
-            blocks.append(Block(kind, tokens[i + 1].content, start, end, number=number))
-            i += 2
-        elif tok.type in ("fence", "code_block"):
-            language = tok.info.strip().split()[0] if tok.info.strip() else ""
-            blocks.append(Block("code", tok.content, start + (tok.type == "fence"), end, language=language))
-        elif tok.type == "table_open":
-            i, table = _markdown_table(tokens, i)
-            blocks.append(table)
-            continue
-        elif tok.type == "hr":
-            blocks.append(Block("rule", "", start, end))
-        i += 1
+        reader = _MARKDOWN_READERS.get(tokens[i].type)
+        if reader is None:
+            _track_lists(tokens[i], item_number)
+            i += 1
+        else:
+            i, block = reader(tokens, i, item_number)
+            blocks.append(block)
     return blocks
 
 
-def _markdown_table(tokens: list, i: int) -> tuple[int, Block]:
-    start = tokens[i].map[0] + 1 if tokens[i].map else 0
-    end = tokens[i].map[1] if tokens[i].map else 0
+def _track_lists(tok: Token, item_number: list[str]) -> None:
+    """Follow list nesting, and each open list's current item marker ("-" for a bullet)."""
+    if tok.type in ("ordered_list_open", "bullet_list_open"):
+        item_number.append("")
+    elif tok.type in ("ordered_list_close", "bullet_list_close"):
+        item_number.pop()
+    elif tok.type == "list_item_open" and item_number:
+        item_number[-1] = tok.info or "-"
+
+
+def _token_lines(tok: Token) -> tuple[int, int]:
+    """A block token's first line (1-based) and last line, or (0, 0) when it has no map."""
+    return (tok.map[0] + 1, tok.map[1]) if tok.map else (0, 0)
+
+
+def _markdown_heading(tokens: list[Token], i: int, item_number: list[str]) -> tuple[int, Block]:
+    start, end = _token_lines(tokens[i])
+    return i + 3, Block("heading", tokens[i + 1].content, start, end, level=int(tokens[i].tag[1]))
+
+
+def _markdown_paragraph(tokens: list[Token], i: int, item_number: list[str]) -> tuple[int, Block]:
+    """A paragraph, or a list item's: numbered by the item's marker when it is the item's first."""
+    start, end = _token_lines(tokens[i])
+    kind = "item" if item_number else "para"
+    number = item_number[-1] if item_number else ""
+    if item_number and not tokens[i - 1].type == "list_item_open":
+        number = ""  # a second paragraph of the same item
+    return i + 3, Block(kind, tokens[i + 1].content, start, end, number=number)
+
+
+def _markdown_code(tokens: list[Token], i: int, item_number: list[str]) -> tuple[int, Block]:
+    """A fenced or indented code block: its content starts after a fence's opening line."""
+    tok = tokens[i]
+    start, end = _token_lines(tok)
+    language = tok.info.strip().split()[0] if tok.info.strip() else ""
+    return i + 1, Block("code", tok.content, start + (tok.type == "fence"), end, language=language)
+
+
+def _markdown_rule(tokens: list[Token], i: int, item_number: list[str]) -> tuple[int, Block]:
+    start, end = _token_lines(tokens[i])
+    return i + 1, Block("rule", "", start, end)
+
+
+def _markdown_table_block(tokens: list[Token], i: int, item_number: list[str]) -> tuple[int, Block]:
+    return _markdown_table(tokens, i)
+
+
+# The block each markdown-it token opens, by token type: (index after the block, the block).
+_MarkdownReader = Callable[[list["Token"], int, list[str]], tuple[int, Block]]
+_MARKDOWN_READERS: dict[str, _MarkdownReader] = {
+    "heading_open": _markdown_heading,
+    "paragraph_open": _markdown_paragraph,
+    "fence": _markdown_code,
+    "code_block": _markdown_code,
+    "table_open": _markdown_table_block,
+    "hr": _markdown_rule,
+}
+
+
+def _markdown_table(tokens: list[Token], i: int) -> tuple[int, Block]:
+    where = tokens[i].map
+    start, end = (where[0] + 1, where[1]) if where else (0, 0)
     rows: list[tuple[str, ...]] = []
     row: list[str] = []
     while tokens[i].type != "table_close":
@@ -124,64 +167,80 @@ _CODE_START = re.compile(r"^\s*(//|/\*|\*/|#|@test\b|\+|-(?!\s+[A-Z][a-z]))")
 
 
 def flat_blocks(text: str) -> list[Block]:
+    lines = [raw.rstrip() for raw in text.splitlines()]
+    kinds = [classify_flat_line(line) for line in lines]
     blocks: list[Block] = []
-    code: list[str] = []
-    code_start = 0
-    table: list[tuple[str, ...]] = []
-    table_start = 0
-    pending_blank: list[str] = []
-
-    def flush(lineno: int) -> None:
-        nonlocal code, table
-        if code:
-            cut = _diff_start(code)
-            if cut:
-                blocks.append(Block("code", "\n".join(code[:cut]) + "\n", code_start, code_start + cut - 1))
-            blocks.append(Block("code", "\n".join(code[cut:]) + "\n", code_start + cut, lineno - 1))
-            code = []
-        if table:
-            blocks.append(Block("table", "", table_start, lineno - 1, rows=tuple(table)))
-            table = []
-
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        line = raw.rstrip()
-        kind = classify_flat_line(line)
-        if kind == "table":
-            if code:
-                flush(lineno - len(pending_blank))
-                pending_blank.clear()
-            if not table:
-                table_start = lineno
-            table.append(_table_cells(line))
-            continue
-        if kind == "code":
-            if table:
-                flush(lineno)
-            if not code:
-                code_start = lineno
-            code.extend(pending_blank)
-            pending_blank.clear()
-            code.append(line)
-            continue
-        if kind == "blank":
-            if table:
-                flush(lineno)
-            elif code:
-                pending_blank.append(line)
-            continue
-        flush(lineno - len(pending_blank))
-        pending_blank.clear()
-        stripped = line.strip().rstrip(PILCROW).strip()
-        if kind == "heading":
-            blocks.append(Block("heading", stripped, lineno, lineno, level=0))
-        elif kind == "item":
-            match = _ITEM.match(line)
-            assert match is not None
-            blocks.append(Block("item", match["rest"], lineno, lineno, number=match["num"] or "-"))
-        else:
-            blocks.append(Block("para", stripped, lineno, lineno))
-    flush(len(text.splitlines()) + 1 - len(pending_blank))
+    for kind, first, end in _flat_runs(kinds):
+        blocks += _FLAT_READERS.get(kind, _flat_para)(lines[first:end], first + 1)
     return blocks
+
+
+def _flat_runs(kinds: list[str]) -> Iterator[tuple[str, int, int]]:
+    """The lines of each block, as (kind, first, end) 0-based and end-exclusive: a table is a run of
+    table lines, a code block a run of code lines with the blank lines between them, anything else
+    one line. Blank lines outside code belong to no block."""
+    i = 0
+    while i < len(kinds):
+        end = i + 1
+        if kinds[i] == "table":
+            while end < len(kinds) and kinds[end] == "table":
+                end += 1
+        elif kinds[i] == "code":
+            end = _code_run_end(kinds, i)
+        if kinds[i] != "blank":
+            yield kinds[i], i, end
+        i = end
+
+
+def _code_run_end(kinds: list[str], first: int) -> int:
+    """Where the code run starting at ``first`` ends: after its last code line before a line that is
+    neither code nor blank."""
+    end = last = first + 1
+    while end < len(kinds) and kinds[end] in ("code", "blank"):
+        end += 1
+        if kinds[end - 1] == "code":
+            last = end
+    return last
+
+
+def _flat_code(lines: list[str], lineno: int) -> list[Block]:
+    """A run of code; two blocks when it turns from quoted source into a marked diff."""
+    cut = _diff_start(lines)
+    source = [Block("code", "\n".join(lines[:cut]) + "\n", lineno, lineno + cut - 1)] if cut else []
+    return [*source, Block("code", "\n".join(lines[cut:]) + "\n", lineno + cut, lineno + len(lines) - 1)]
+
+
+def _flat_table(lines: list[str], lineno: int) -> list[Block]:
+    return [Block("table", "", lineno, lineno + len(lines) - 1, rows=tuple(_table_cells(line) for line in lines))]
+
+
+def _flat_heading(lines: list[str], lineno: int) -> list[Block]:
+    return [Block("heading", _flat_stripped(lines[0]), lineno, lineno, level=0)]
+
+
+def _flat_item(lines: list[str], lineno: int) -> list[Block]:
+    match = _ITEM.match(lines[0])
+    assert match is not None
+    return [Block("item", match["rest"], lineno, lineno, number=match["num"] or "-")]
+
+
+def _flat_para(lines: list[str], lineno: int) -> list[Block]:
+    return [Block("para", _flat_stripped(lines[0]), lineno, lineno)]
+
+
+def _flat_stripped(line: str) -> str:
+    return line.strip().rstrip(PILCROW).strip()
+
+
+# The blocks one run of lines makes (the run's lines, the line number of its first), by the run's kind;
+# a kind not listed reads as a paragraph.
+_FLAT_READERS: dict[str, Callable[[list[str], int], list[Block]]] = {
+    "code": _flat_code,
+    "table": _flat_table,
+    "heading": _flat_heading,
+    "item": _flat_item,
+    "para": _flat_para,
+}
 
 
 def _diff_start(code: list[str]) -> int:

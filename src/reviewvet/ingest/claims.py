@@ -9,7 +9,7 @@ from typing import Any
 
 from reviewvet.errors import ReviewInputError
 from reviewvet.ingest.findings import make_block, unique_keys
-from reviewvet.ingest.model import Commit, Finding, ParseWarning, Reference, Review, Reviewer
+from reviewvet.model.review import Commit, Finding, ParseWarning, Reference, Review, Reviewer
 from reviewvet.ingest.vocabulary import agent_family
 
 CLAIMS_VERSION = 1
@@ -85,6 +85,6 @@ def _finding(item: dict[str, Any]) -> Finding:
 
 def _written(loc: dict[str, Any]) -> str:
     if "start" not in loc:
-        return loc["path"]
+        return str(loc["path"])
     end = loc.get("end", loc["start"])
     return f"{loc['path']}:{loc['start']}" + (f"-{end}" if end != loc["start"] else "")

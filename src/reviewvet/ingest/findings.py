@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from reviewvet.ingest.blocks import Block
-from reviewvet.ingest.model import CodeBlock, Finding, ParseWarning, Reference
+from reviewvet.model.review import CodeBlock, Finding, ParseWarning, Reference
 from reviewvet.ingest.roles import asserted_identifiers, identifier_roles
 from reviewvet.ingest.vocabulary import (
     FINDING_SECTIONS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from reviewvet.ingest.model import Commit, ParseWarning, Reviewer
+from reviewvet.model.review import Commit, ParseWarning, Reviewer
 from reviewvet.ingest.vocabulary import agent_family, is_known_heading
 
 _KEYS = ("wall-clock time", "reviewers", "verdict", "commits", "branch", "author", "round", "repo",

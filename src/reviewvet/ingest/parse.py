@@ -17,7 +17,7 @@ from reviewvet.errors import ReviewInputError
 from reviewvet.ingest import header as hdr
 from reviewvet.ingest.blocks import Block, detect_format, flat_blocks, markdown_blocks
 from reviewvet.ingest.findings import SectionText, split_findings, unique_keys
-from reviewvet.ingest.model import AgentReview, Finding, ParseWarning, Review
+from reviewvet.model.review import AgentReview, Finding, ParseWarning, Review
 from reviewvet.ingest.vocabulary import (
     AGENT_NAME,
     agent_family,

@@ -7,9 +7,9 @@ from dataclasses import asdict
 from typing import Any
 
 from reviewvet import __version__
-from reviewvet.checks.model import FindingVerdict, LineCheck, QuoteCheck
-from reviewvet.pipeline import Verification
-from reviewvet.rules.model import Decision
+from reviewvet.model.checks import FindingVerdict, LineCheck, QuoteCheck
+from reviewvet.model.verification import Verification
+from reviewvet.model.rules import Decision
 
 SCHEMA = "reviewvet-verify/1"
 
@@ -88,6 +88,8 @@ def decision_data(decision: Decision | None) -> dict[str, Any] | None:
         return None
     data = asdict(decision)
     data["downgraded"] = decision.downgraded
+    for hit, row in zip(decision.hits, data["hits"], strict=True):
+        row["effect"] = hit.effect  # the effects in words, beside the typed list
     return data
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from reviewvet.checks.model import FindingVerdict
-from reviewvet.pipeline import Verification
+from reviewvet.model.checks import FindingVerdict
+from reviewvet.model.verification import Verification
+from reviewvet.report import PLAIN, RenderOptions
 from reviewvet.report.data import summary_data
 from reviewvet.report.escape import visible
 from reviewvet.report.text import (
@@ -21,7 +22,7 @@ from reviewvet.report.text import (
 )
 
 
-def render(v: Verification) -> str:
+def render(v: Verification, options: RenderOptions = PLAIN) -> str:
     out = [f"# reviewvet: {_escape(v.review.title or v.review.source)}", ""]
     out += _revisions(v)
     summary = summary_data(v)

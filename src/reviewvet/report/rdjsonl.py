@@ -6,14 +6,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reviewvet.pipeline import Verification
+from reviewvet.model.verification import Verification
+from reviewvet.report import PLAIN, RenderOptions
 from reviewvet.report.escape import json_visible
-from reviewvet.report.sarif import _deciding_rule, _message, primary_location
+from reviewvet.model.checks import primary_location
+from reviewvet.report.sarif import _deciding_rule, _message
 
 SEVERITIES = {"critical": "ERROR", "important": "WARNING", "suggestion": "INFO"}
 
 
-def render(v: Verification) -> str:
+def render(v: Verification, options: RenderOptions = PLAIN) -> str:
     return "".join(json_visible(json.dumps(d, sort_keys=True, ensure_ascii=False)) + "\n" for d in diagnostics(v))
 
 

@@ -19,25 +19,25 @@ from pathlib import Path
 from typing import Any
 
 from reviewvet import __version__
-from reviewvet.checks.model import FindingVerdict
-from reviewvet.pipeline import Verification
+from reviewvet.model.checks import FindingVerdict, primary_location
+from reviewvet.model.verification import Verification
+from reviewvet.report import PLAIN, RenderOptions
 from reviewvet.report.escape import json_visible
-from reviewvet.rules.model import Decision, Rule, RuleHit
+from reviewvet.model.rules import Decision, Rule, RuleHit
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"critical": "error", "important": "warning", "suggestion": "note"}
 GENERIC = ("RV000", "review-finding", "A finding of the review, with no rule deciding anything about it.")
 
 
-def render(v: Verification) -> str:
+def render(v: Verification, options: RenderOptions = PLAIN) -> str:
     return json_visible(json.dumps(sarif_log(v), indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
 
 
 def sarif_log(v: Verification) -> dict[str, Any]:
     rules = [_rule_descriptor(*GENERIC)] + [_rule_descriptor(r.code, r.name, r.description, r) for r in v.rules]
     index = {r["id"]: i for i, r in enumerate(rules)}
-    hashes = _LineHashes(v)
-    results = [_result(fv, v.decisions.get(fv.finding.key), index, hashes) for fv in v.verdicts]
+    results = [_result(fv, v.decisions.get(fv.finding.key), index) for fv in v.verdicts]
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -64,7 +64,7 @@ def _rule_descriptor(code: str, name: str, description: str, rule: Rule | None =
 
 
 def _result(fv: FindingVerdict, decision: Decision | None, index: dict[str, int],
-            hashes: _LineHashes) -> dict[str, Any]:
+            ) -> dict[str, Any]:
     f = fv.finding
     rule_id = _deciding_rule(decision)
     severity = decision.severity if decision else f.severity
@@ -84,7 +84,7 @@ def _result(fv: FindingVerdict, decision: Decision | None, index: dict[str, int]
         result["locations"] = [{"physicalLocation": {
             "artifactLocation": {"uri": path, "uriBaseId": "SRCROOT"},
             "region": {"startLine": start, "endLine": end}}}]
-        line_hash = hashes.get(path, start)
+        line_hash = fv.line_hash or None
         if line_hash:
             result["partialFingerprints"]["primaryLocationLineHash"] = line_hash
     state = _baseline_state(fv)
@@ -103,8 +103,7 @@ def _deciding_rule(decision: Decision | None) -> str:
         return GENERIC[0]
 
     def rank(hit: RuleHit) -> tuple[bool, bool, bool, str]:
-        changed = any(word in hit.effect for word in ("severity", "label", "merged"))
-        return ("false positive" not in hit.effect, not changed, hit.code.startswith("RV2"), hit.code)
+        return (not hit.false_positive, not hit.changed, hit.code.startswith("RV2"), hit.code)
 
     return min(decision.hits, key=rank).code
 
@@ -115,23 +114,6 @@ def _message(fv: FindingVerdict, decision: Decision | None) -> str:
     if decision is not None and decision.notes:
         text += " — " + "; ".join(decision.notes)
     return text
-
-
-def primary_location(fv: FindingVerdict) -> tuple[str, int, int] | None:
-    """Where the finding's code really is at head: a located quote, else a checked line claim."""
-    for q in fv.quotes:
-        if q.found and q.span is not None and q.span.side == "head":
-            return q.span.path, q.span.start, q.span.end
-    for q in fv.quotes:
-        if q.status in ("other-file", "near-miss") and q.span is not None and q.span.side == "head":
-            return q.span.path, q.span.start, q.span.end
-    for c in fv.lines:
-        if c.path and c.status not in ("file-missing", "unknown", "base-only"):
-            if c.actual is not None and c.actual.side == "head" and c.status in ("drifted", "wrong", "stale"):
-                return c.path, c.actual.start, c.actual.end
-            if c.reference.start is not None and c.reference.end is not None:
-                return c.path, c.reference.start, c.reference.end
-    return None
 
 
 def _baseline_state(fv: FindingVerdict) -> str | None:
@@ -155,92 +137,4 @@ def fingerprint(rule_id: str, fv: FindingVerdict) -> str:
 
 
 def _file_uri(path: str) -> str:
-    return Path(path).resolve().as_uri()
-
-
-# -- GitHub's primaryLocationLineHash -------------------------------------------------------
-
-_BLOCK = 100
-_MOD = 37
-_MASK = (1 << 64) - 1
-
-
-def line_hashes(text: str) -> dict[int, str]:
-    """The line hashes GitHub code scanning computes for a file (its rolling hash over the next
-    100 characters of the file, spaces and tabs skipped, line endings as LF, plus an occurrence
-    count), by line number."""
-    first_mod = pow(_MOD, _BLOCK, 1 << 64)
-    window = [0] * _BLOCK
-    starts = [-1] * _BLOCK
-    counts: dict[str, int] = {}
-    out: dict[int, str] = {}
-    state = {"hash": 0, "index": 0, "line": 0, "line_start": True, "prev_cr": False}
-
-    def emit() -> None:
-        value = format(state["hash"] & _MASK, "x")
-        counts[value] = counts.get(value, 0) + 1
-        out[starts[state["index"]]] = f"{value}:{counts[value]}"
-        starts[state["index"]] = -1
-
-    def update(code: int) -> None:
-        i = state["index"]
-        begin = window[i]
-        window[i] = code
-        state["hash"] = (_MOD * state["hash"] + code - first_mod * begin) & _MASK
-        state["index"] = (i + 1) % _BLOCK
-
-    def feed(code: int) -> None:
-        if code in (32, 9) or (state["prev_cr"] and code == 10):
-            state["prev_cr"] = False
-            return
-        state["prev_cr"] = code == 13
-        if code == 13:
-            code = 10
-        if starts[state["index"]] != -1:
-            emit()
-        if state["line_start"]:
-            state["line_start"] = False
-            state["line"] += 1
-            starts[state["index"]] = state["line"]
-        if code == 10:
-            state["line_start"] = True
-        update(code)
-
-    for char in text:
-        feed(ord(char) if ord(char) < 0x10000 else 0xFFFD)
-    feed(65535)
-    for _ in range(_BLOCK):
-        if starts[state["index"]] != -1:
-            emit()
-        update(0)
-    return out
-
-
-class _LineHashes:
-    """Line hashes of the head files the results point at: their blobs read in one batch."""
-
-    def __init__(self, v: Verification) -> None:
-        self.verification = v
-        self.paths = {loc[0] for fv in v.verdicts if (loc := primary_location(fv)) is not None}
-        self.cache: dict[str, dict[int, str]] | None = None
-
-    def get(self, path: str, line: int) -> str | None:
-        if self.cache is None:
-            self.cache = self._compute()
-        return self.cache.get(path, {}).get(line)
-
-    def _compute(self) -> dict[str, dict[int, str]]:
-        from reviewvet.git import Git
-
-        if not self.paths:
-            return {}
-        git = Git(Path(self.verification.revisions.repo))
-        tree = git.tree(self.verification.revisions.head)
-        entries = {p: tree[p] for p in self.paths if p in tree and not tree[p].is_symlink}
-        blobs = git.read_blobs([e.oid for e in entries.values()])
-        hashes = {}
-        for path, entry in entries.items():
-            data = blobs.get(entry.oid)
-            if data is not None and b"\x00" not in data[:8192]:
-                hashes[path] = line_hashes(data.decode("utf-8", "replace"))
-        return hashes
+    return Path(path).as_uri() if Path(path).is_absolute() else path

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from reviewvet.checks.model import FindingVerdict
-from reviewvet.pipeline import Verification
+from reviewvet.model.checks import FindingProvenance, FindingVerdict, QuoteCheck, Verdict
+from reviewvet.model.rules import AgentRow
+from reviewvet.model.source import HeadCheck, Revisions
+from reviewvet.model.verification import Verification
+from reviewvet.report import PLAIN, RenderOptions
 from reviewvet.report.data import summary_data
 from reviewvet.report.escape import visible
 from reviewvet.report.text import (
@@ -22,6 +27,12 @@ from reviewvet.report.text import (
     severity_tag,
 )
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+Escape = Callable[[str], str]  # outside text made safe to print as rich markup
+
 STATUS_STYLE = {"verified": "green", "problems": "red", "unchecked": "yellow"}
 GRADE_STYLE = {"confirmed": "green", "refuted": "red", "doubtful": "yellow", "unverifiable": "magenta"}
 QUOTE_STYLE = {"exact": "green", "normalised": "green", "elided": "green", "reflowed": "green",
@@ -33,10 +44,11 @@ LINE_STYLE = {"exact": "green", "contained": "green", "drifted": "yellow", "stal
               "at-base": "yellow"}
 
 
-def render(v: Verification, *, color: bool = False, width: int = 120) -> str:
+def render(v: Verification, options: RenderOptions = PLAIN) -> str:
     from rich.console import Console
     from rich.markup import escape as markup_escape
-    from rich.table import Table
+
+    color, width = options.color, options.width
 
     def escape(text: str) -> str:  # outside text: control characters spelled out, then markup escaped
         return markup_escape(visible(text))
@@ -44,31 +56,51 @@ def render(v: Verification, *, color: bool = False, width: int = 120) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False,
                       emoji=False)
-    rv = v.revisions
     console.print(f"[bold]reviewvet[/] {escape(v.review.title or v.review.source)}")
-    console.print(f"head {escape(rv.head_rev)} = {rv.head[:12]}   merge base {(rv.merge_base or 'none')[:12]}"
-                  f" ({rv.merge_base_source})" + (f"   base {escape(rv.base_rev or '')}" if rv.base_rev else ""))
-    check = rv.head_check
-    if check.missing or check.unreachable:
-        if check.missing:
-            console.print(f"[yellow]the review's commit(s) {escape(', '.join(check.missing))} are not in the "
-                          "repository[/]")
-        if check.unreachable:
-            console.print(f"[yellow]the review's commit(s) {escape(', '.join(check.unreachable))} exist but no ref "
-                          "reaches them (force-pushed away?)[/]")
-        for cand in check.candidates[:3]:
-            console.print(f"  candidate head {cand.sha[:12]} {escape(cand.subject)} "
-                          f"({cand.matched}/{cand.total} subjects)")
-    elif check.named:
-        console.print(f"the review's commit(s) exist here: {escape(', '.join(n for n, _ in check.found))}")
-    console.print(f"evidence: {rv.head_evidence} (head chosen by {rv.head_source})")
-    for note in rv.notes:
-        console.print(f"[dim]note: {escape(note)}[/]")
+    for line in _revision_lines(v.revisions, escape):
+        console.print(line)
     console.print()
     for fv in v.verdicts:
         _finding(console, fv, escape)
         for line in describe_decision(v.decisions[fv.finding.key]) if fv.finding.key in v.decisions else []:
             console.print(f"          [cyan]{escape(line)}[/]")
+    console.print(_summary_table(v))
+    if v.accounting:
+        console.print(_agents_table(v.accounting, escape))
+    if v.review.warnings:
+        console.print(f"[dim]{len(v.review.warnings)} parse warning(s); --format json lists them[/]")
+    return buffer.getvalue()
+
+
+def _revision_lines(rv: Revisions, escape: Escape) -> list[str]:
+    """The revisions verified, whether the review's own commits are here, and the notes on choosing them."""
+    return [f"head {escape(rv.head_rev)} = {rv.head[:12]}   merge base {(rv.merge_base or 'none')[:12]}"
+            f" ({rv.merge_base_source})" + (f"   base {escape(rv.base_rev or '')}" if rv.base_rev else ""),
+            *_head_check_lines(rv.head_check, escape),
+            f"evidence: {rv.head_evidence} (head chosen by {rv.head_source})",
+            *(f"[dim]note: {escape(note)}[/]" for note in rv.notes)]
+
+
+def _head_check_lines(check: HeadCheck, escape: Escape) -> list[str]:
+    """The review's commits that are missing or unreachable here, with candidate heads; else those found."""
+    lines = []
+    if check.missing:
+        lines.append(f"[yellow]the review's commit(s) {escape(', '.join(check.missing))} are not in the "
+                     "repository[/]")
+    if check.unreachable:
+        lines.append(f"[yellow]the review's commit(s) {escape(', '.join(check.unreachable))} exist but no ref "
+                     "reaches them (force-pushed away?)[/]")
+    if lines:
+        return lines + [f"  candidate head {cand.sha[:12]} {escape(cand.subject)} "
+                        f"({cand.matched}/{cand.total} subjects)" for cand in check.candidates[:3]]
+    if check.named:
+        return [f"the review's commit(s) exist here: {escape(', '.join(n for n, _ in check.found))}"]
+    return []
+
+
+def _summary_table(v: Verification) -> Table:
+    from rich.table import Table
+
     table = Table(title="Summary", show_edge=False)
     table.add_column("status")
     table.add_column("findings", justify="right")
@@ -79,47 +111,59 @@ def render(v: Verification, *, color: bool = False, width: int = 120) -> str:
         table.add_row(f"verdict [{GRADE_STYLE.get(grade, '')}]{grade}[/]", str(count))
     for flag, count in sorted(summary["by_flag"].items()):
         table.add_row(f"flag {flag}", str(count))
-    console.print(table)
-    if v.accounting:
-        agents = Table(title="Agents", show_edge=False)
-        for header in ACCOUNTING_HEADERS:
-            agents.add_column(header, justify="left" if header == "agent" else "right")
-        for row in accounting_rows(v.accounting):
-            agents.add_row(*(escape(cell) for cell in row))
-        console.print(agents)
-    if v.review.warnings:
-        console.print(f"[dim]{len(v.review.warnings)} parse warning(s); --format json lists them[/]")
-    return buffer.getvalue()
+    return table
 
 
-def _finding(console, fv: FindingVerdict, escape) -> None:  # type: ignore[no-untyped-def]
+def _agents_table(accounting: tuple[AgentRow, ...], escape: Escape) -> Table:
+    from rich.table import Table
+
+    agents = Table(title="Agents", show_edge=False)
+    for header in ACCOUNTING_HEADERS:
+        agents.add_column(header, justify="left" if header == "agent" else "right")
+    for row in accounting_rows(accounting):
+        agents.add_row(*(escape(cell) for cell in row))
+    return agents
+
+
+def _finding(console: Console, fv: FindingVerdict, escape: Escape) -> None:
     f = fv.finding
     style = STATUS_STYLE.get(fv.status, "default")
     who = f" [dim]{escape(', '.join(f.agents))}[/]" if f.agents else ""
-    console.print(f"[{style}]{fv.status.upper():9}[/] [bold]{escape(f.key)}[/] {escape(f.title)} "
-                  f"{escape(severity_tag(f.severity, f.label))}{who}")
-    verdict = describe_verdict(fv.verdict)
-    if verdict and fv.verdict is not None:
-        console.print(f"          verdict: [{GRADE_STYLE[fv.verdict.grade]}]{escape(verdict[0])}[/]")
-        for reason in verdict[1:]:
-            console.print(f"            [dim]{escape(reason)}[/]")
-    if fv.flags:
-        console.print(f"          flags: [{style}]{', '.join(fv.flags)}[/]")
-    for q in fv.quotes:
-        qs = QUOTE_STYLE.get(q.status, "default")
-        console.print(f"          quote {q.block + 1} ({q.role}, line {q.block_line}): "
-                      f"[{qs}]{escape(describe_quote(q))}[/]")
-        for d in describe_differences(q):
-            console.print(f"            {escape(d)}")
-    for c in fv.lines:
-        console.print(f"          {escape(c.reference.written)}: [{LINE_STYLE.get(c.status, 'default')}]"
-                      f"{escape(describe_line(c))}[/]")
-    for text in describe_symbols(fv.symbols):
-        console.print(f"          {escape(text)}")
-    if fv.provenance is not None and fv.provenance.claims:
-        console.print(f"          {escape(describe_provenance(fv.provenance))}")
-        for claim in fv.provenance.claims:
-            console.print(f"            {escape(describe_claim_provenance(claim))}")
-    for p in fv.paths:
-        if p.status not in ("exact",):
-            console.print(f"          path {escape(p.claimed)}: {p.status} {escape(p.reason)}")
+    lines = [f"[{style}]{fv.status.upper():9}[/] [bold]{escape(f.key)}[/] {escape(f.title)} "
+             f"{escape(severity_tag(f.severity, f.label))}{who}",
+             *_verdict_lines(fv.verdict, escape),
+             *([f"          flags: [{style}]{', '.join(fv.flags)}[/]"] if fv.flags else []),
+             *_quote_lines(fv.quotes, escape),
+             *(f"          {escape(c.reference.written)}: [{LINE_STYLE.get(c.status, 'default')}]"
+               f"{escape(describe_line(c))}[/]" for c in fv.lines),
+             *(f"          {escape(text)}" for text in describe_symbols(fv.symbols)),
+             *_provenance_lines(fv.provenance, escape),
+             *(f"          path {escape(p.claimed)}: {p.status} {escape(p.reason)}"
+               for p in fv.paths if p.status not in ("exact",))]
+    for line in lines:
+        console.print(line)
+
+
+def _verdict_lines(verdict: Verdict | None, escape: Escape) -> list[str]:
+    described = describe_verdict(verdict)
+    if not described or verdict is None:
+        return []
+    return [f"          verdict: [{GRADE_STYLE[verdict.grade]}]{escape(described[0])}[/]",
+            *(f"            [dim]{escape(reason)}[/]" for reason in described[1:])]
+
+
+def _quote_lines(quotes: tuple[QuoteCheck, ...], escape: Escape) -> list[str]:
+    """Each quote's place and status, then how it differs from the source."""
+    lines = []
+    for q in quotes:
+        lines.append(f"          quote {q.block + 1} ({q.role}, line {q.block_line}): "
+                     f"[{QUOTE_STYLE.get(q.status, 'default')}]{escape(describe_quote(q))}[/]")
+        lines += [f"            {escape(d)}" for d in describe_differences(q)]
+    return lines
+
+
+def _provenance_lines(provenance: FindingProvenance | None, escape: Escape) -> list[str]:
+    if provenance is None or not provenance.claims:
+        return []
+    return [f"          {escape(describe_provenance(provenance))}",
+            *(f"            {escape(describe_claim_provenance(claim))}" for claim in provenance.claims)]

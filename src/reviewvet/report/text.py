@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from reviewvet.checks.model import LineCheck, QuoteCheck, SymbolCheck, Verdict
-from reviewvet.checks.provenance import ClaimProvenance, FindingProvenance
-from reviewvet.rules.accounting import AgentRow, severity_summary
-from reviewvet.rules.model import Decision
+from reviewvet.model.checks import LineCheck, QuoteCheck, SymbolCheck, Verdict
+from reviewvet.model.checks import ClaimProvenance, FindingProvenance
+from reviewvet.model.rules import AgentRow
+from reviewvet.rules.accounting import severity_summary
+from reviewvet.model.rules import Decision
 
 QUOTE_TEMPLATES = {
     "exact": "found verbatim at {span}",

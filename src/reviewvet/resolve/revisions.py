@@ -2,75 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from reviewvet.errors import RevisionError
-from reviewvet.git import Git, LogEntry
-from reviewvet.ingest.model import Review
+from reviewvet.git import Git
+from reviewvet.model.source import EvidenceLevel, LogEntry
+from reviewvet.model.review import Review
+from reviewvet.model.source import HeadCandidate, HeadCheck, Revisions
 
 DEFAULT_BASES = ("main", "master", "origin/main", "origin/master")
 AUTO_HEAD_MIN_CONFIDENCE = 0.5
-
-
-@dataclass(frozen=True)
-class HeadCandidate:
-    """A commit that could be the head the review looked at, judged by commit subjects."""
-
-    sha: str
-    subject: str
-    refs: str
-    matched: int
-    total: int
-
-    @property
-    def confidence(self) -> float:
-        return self.matched / self.total if self.total else 0.0
-
-
-@dataclass(frozen=True)
-class HeadCheck:
-    """What the review says about its head, and whether those commits exist here.
-
-    ``found`` pairs each named SHA with its full id. ``unreachable`` lists named commits
-    whose objects still exist but that no ref reaches any more (a force-push awaiting gc):
-    they are as good as gone, so candidates are searched for them too.
-    """
-
-    named: tuple[str, ...]
-    found: tuple[tuple[str, str], ...]
-    missing: tuple[str, ...]
-    candidates: tuple[HeadCandidate, ...]
-    unreachable: tuple[str, ...] = ()
-
-    @property
-    def status(self) -> str:
-        if not self.named:
-            return "none-named"
-        if self.missing:
-            return "missing"
-        return "unreachable" if self.unreachable else "found"
-
-
-@dataclass(frozen=True)
-class Revisions:
-    """The resolved revisions of one verification, with how each was chosen."""
-
-    repo: str
-    head_rev: str
-    head: str
-    base_rev: str | None
-    base: str | None
-    merge_base: str | None
-    merge_base_source: str
-    head_check: HeadCheck
-    shallow: bool
-    notes: tuple[str, ...] = ()
-    # How certain it is that ``head`` holds the code the review read (see checks.model.EVIDENCE_LEVELS),
-    # how the head was chosen (review, pr-ref, subjects, user) and which other heads could stand for
-    # the reviewed one (their histories are searched for quotes that head no longer has).
-    head_evidence: str = "user-given-head"
-    head_source: str = "user"
-    history_tips: tuple[str, ...] = ()
 
 
 def resolve_revisions(
@@ -88,7 +28,7 @@ def resolve_revisions(
     base_rev, base_sha = _pick_base(git, base, head_sha, notes)
     mb: str | None
     if merge_base is not None:
-        mb, source = git.resolve(merge_base, what="--merge-base"), "given"
+        mb, source = git.resolve(merge_base, what="merge base", field="merge-base"), "given"
     elif base_sha is not None:
         mb, source = git.merge_base(base_sha, head_sha), "computed"
         if mb is None:
@@ -105,11 +45,11 @@ def resolve_revisions(
                      "called invented")
     tips = (head_sha, *(c.sha for c in head_check.candidates), *(sha for _, sha in pr_refs),
             *(full for _, full in head_check.found))
-    return Revisions(str(git.repo), head, head_sha, base_rev, base_sha, mb, source, head_check, shallow,
+    return Revisions(str(git.repo.resolve()), head, head_sha, base_rev, base_sha, mb, source, head_check, shallow,
                      tuple(notes), evidence, how, tuple(dict.fromkeys(tips)))
 
 
-def head_evidence(git: Git, check: HeadCheck, head_sha: str, review: Review | None) -> str:
+def head_evidence(git: Git, check: HeadCheck, head_sha: str, review: Review | None) -> EvidenceLevel:
     """reviewed-head when the head verified is the review's own (every commit it names is here); user-given-head
     when the review names no head at all; else substitute-head (the review's head is missing, or another one
     was chosen)."""
@@ -124,26 +64,26 @@ def _pick_head(git: Git, head: str, check: HeadCheck, pr_refs: list[tuple[str, s
                notes: list[str]) -> tuple[str, str]:
     """The head commit and how it was chosen: review, pr-ref, subjects or user."""
     if head != "auto":
-        return git.resolve(head, what="--head"), "user"
+        return git.resolve(head, what="head", field="head"), "user"
     if check.status in ("found", "unreachable"):
         sha = newest(git, [full for _, full in check.found])
         unreachable = " (no ref reaches it any more, but its objects are here)" if check.unreachable else ""
-        notes.append(f"--head auto: the review's own head {sha[:12]} exists{unreachable} and is used")
+        notes.append(f"head auto: the review's own head {sha[:12]} exists{unreachable} and is used")
         return sha, "review"
     if pr_refs:
         ref, sha = pr_refs[0]
         others = [f"{c.sha[:12]} ({c.refs or 'no ref'}, {c.matched}/{c.total} subjects)"
                   for c in check.candidates if c.sha != sha]
-        notes.append(f"--head auto: the review's head is missing; using its pull request's own ref {ref} "
+        notes.append(f"head auto: the review's head is missing; using its pull request's own ref {ref} "
                      f"({sha[:12]})" + (f"; other candidates: {', '.join(others)}" if others else ""))
         return sha, "pr-ref"
     best = check.candidates[0] if check.candidates else None
     if best is None or best.confidence < AUTO_HEAD_MIN_CONFIDENCE:
         raise RevisionError(
-            "--head auto: the review's head is not reachable in the repository and no commit matches its "
-            "commit subjects well enough; pass --head REV"
+            "head auto: the review's head is not reachable in the repository and no commit matches its "
+            "commit subjects well enough; name the head to verify against", field="head"
         )
-    notes.append(f"--head auto: using candidate {best.sha[:12]} ({best.matched}/{best.total} subjects match)")
+    notes.append(f"head auto: using candidate {best.sha[:12]} ({best.matched}/{best.total} subjects match)")
     return best.sha, "subjects"
 
 
@@ -155,13 +95,13 @@ def newest(git: Git, shas: list[str]) -> str:
 
 def _pick_base(git: Git, base: str | None, head: str, notes: list[str]) -> tuple[str | None, str | None]:
     if base is not None:
-        return base, git.resolve(base, what="--base")
+        return base, git.resolve(base, what="base", field="base")
     for name in DEFAULT_BASES:
         sha = git.try_resolve(name)
         if sha is not None:
-            notes.append(f"no --base given; using {name!r}")
+            notes.append(f"no base given; using {name!r}")
             return name, sha
-    notes.append("no --base given and no main/master branch; merge-base checks are skipped")
+    notes.append("no base given and no main/master branch; merge-base checks are skipped")
     return None, None
 
 

@@ -8,7 +8,9 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from reviewvet.git import Git, TreeEntry
+from reviewvet.git import Git
+from reviewvet.model.source import TreeEntry
+from reviewvet.model.source import FileText, PathResolution, Unreadable
 
 DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024
 READ_BATCH_BYTES = 16 * 1024 * 1024  # blobs read by one ``cat-file --batch`` when reading many files
@@ -16,22 +18,6 @@ DEFAULT_MAX_KEPT_BYTES = 256 * 1024 * 1024  # text a snapshot keeps in memory; t
 # A Git LFS pointer stands for a file kept outside the repository (spec v1; pointers are under 1024 bytes).
 LFS_POINTER_PREFIXES = (b"version https://git-lfs.github.com/spec/v1", b"version https://hawser.github.com/spec/v1")
 LFS_POINTER_MAX_BYTES = 1024
-
-
-@dataclass(frozen=True)
-class FileText:
-    """A text file of a revision, split into lines (1-based by convention of callers)."""
-
-    path: str
-    lines: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Unreadable:
-    """A file reviewvet will not read as text, with the reason."""
-
-    path: str
-    reason: str
 
 
 @dataclass
@@ -55,6 +41,10 @@ class Snapshot:
             self._by_name.setdefault(posixpath.basename(path), []).append(path)
             if entry.is_submodule:
                 self._gitlinks.append(path)
+
+    def grep(self, patterns: list[list[str]]) -> list[str] | None:
+        """Paths holding, on one line, every fixed string of one of ``patterns`` (``git grep -F``)."""
+        return self.git.grep_files(self.rev, patterns)
 
     def has(self, path: str) -> bool:
         return path in self.tree
@@ -204,23 +194,6 @@ def _decode(path: str, data: bytes | None) -> FileText | Unreadable:
 
 # -- claimed paths ------------------------------------------------------------------------
 
-PATH_STATUSES = ("exact", "suffix", "repaired", "ambiguous", "base-only", "missing", "unsafe", "submodule")
-
-
-@dataclass(frozen=True)
-class PathResolution:
-    """Where a path a review claims lives at head (or why it cannot be used)."""
-
-    claimed: str
-    status: str
-    path: str | None
-    candidates: tuple[str, ...] = ()
-    reason: str = ""
-
-    @property
-    def usable(self) -> bool:
-        return self.status in ("exact", "suffix", "repaired")
-
 
 def unsafe_reason(claimed: str) -> str | None:
     if claimed.startswith(("/", "\\", "~")) or re.match(r"^[A-Za-z]:[\\/]", claimed):
@@ -237,17 +210,33 @@ def resolve_path(claimed: str, head: Snapshot, base: Snapshot | None) -> PathRes
     if reason:
         return PathResolution(claimed, "unsafe", None, reason=f"{claimed!r} {reason}")
     path = claimed[2:] if claimed.startswith("./") else claimed
+    resolution = _at_head(claimed, path, head) or _by_name(claimed, path, head) or _at_base(claimed, path, base)
+    if resolution is not None:
+        return resolution
+    inside = head.submodule_under_root(path) or (base.submodule_of(path) if base is not None else None)
+    if inside is not None:
+        return _in_submodule(claimed, inside)
+    return PathResolution(claimed, "missing", None, reason=f"{claimed!r} does not exist at head")
+
+
+def _at_head(claimed: str, path: str, head: Snapshot) -> PathResolution | None:
+    """The path as written at head: refused through a symbolic link, in a submodule, or exact."""
     link = head.symlink_prefix(path)
     if link is not None:
         return PathResolution(claimed, "unsafe", None, reason=f"{claimed!r} leads through the symbolic link {link!r}")
     inside = head.submodule_of(path)
     if inside is not None:
         return _in_submodule(claimed, inside)
-    if head.has(path):
-        entry = head.tree[path]
-        if entry.is_symlink:
-            return PathResolution(claimed, "unsafe", None, reason=f"{claimed!r} is a symbolic link; not followed")
-        return PathResolution(claimed, "exact", path)
+    if not head.has(path):
+        return None
+    if head.tree[path].is_symlink:
+        return PathResolution(claimed, "unsafe", None, reason=f"{claimed!r} is a symbolic link; not followed")
+    return PathResolution(claimed, "exact", path)
+
+
+def _by_name(claimed: str, path: str, head: Snapshot) -> PathResolution | None:
+    """The one head file the path names under a module root, else after prose glued to its front
+    (ambiguous when several match)."""
     for status, matches in (("suffix", head.suffix_matches(path)), ("repaired", head.glued_matches(path))):
         if len(matches) == 1:
             how = "under a module root" if status == "suffix" else "after removing text glued to its front"
@@ -255,15 +244,18 @@ def resolve_path(claimed: str, head: Snapshot, base: Snapshot | None) -> PathRes
         if len(matches) > 1:
             return PathResolution(claimed, "ambiguous", None, tuple(matches),
                                   f"{claimed!r} matches {len(matches)} files: {', '.join(matches[:5])}")
-    if base is not None:
-        at_base = [path] if base.has(path) else base.suffix_matches(path)
-        if len(at_base) == 1:
-            return PathResolution(claimed, "base-only", at_base[0],
-                                  reason=f"{at_base[0]!r} exists at the merge base but not at head")
-    inside = head.submodule_under_root(path) or (base.submodule_of(path) if base is not None else None)
-    if inside is not None:
-        return _in_submodule(claimed, inside)
-    return PathResolution(claimed, "missing", None, reason=f"{claimed!r} does not exist at head")
+    return None
+
+
+def _at_base(claimed: str, path: str, base: Snapshot | None) -> PathResolution | None:
+    """The one merge-base file the path names, as written or under a module root."""
+    if base is None:
+        return None
+    at_base = [path] if base.has(path) else base.suffix_matches(path)
+    if len(at_base) != 1:
+        return None
+    return PathResolution(claimed, "base-only", at_base[0],
+                          reason=f"{at_base[0]!r} exists at the merge base but not at head")
 
 
 def _in_submodule(claimed: str, link: str) -> PathResolution:

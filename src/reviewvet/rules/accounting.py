@@ -7,31 +7,14 @@ review has one, else the consolidated findings attributed to it.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from typing import Any
 
-from reviewvet.checks.model import FindingVerdict
-from reviewvet.ingest.model import Review
+from reviewvet.model.checks import FindingVerdict
+from reviewvet.model.review import Review
 from reviewvet.ingest.vocabulary import agent_family
 from reviewvet.rules.duplicates import FINDING_SECTIONS, group_duplicates
-from reviewvet.rules.model import Decision
-
-
-@dataclass(frozen=True)
-class AgentRow:
-    agent: str
-    model: str
-    source: str  # "appendix" or "attributions"
-    findings: dict[str, int]  # claimed severity -> count
-    final: dict[str, int]  # severity after the rules -> count (false positives excluded)
-    design_observations: int
-    quotes_verified: int
-    quotes_checked: int
-    false_positives: int
-    downgraded: int
-    dropped: int
-    mislabelled: int
-    unique_insights: int
-    coverage: float  # share of all distinct findings this agent reported
+from reviewvet.model.rules import Decision
+from reviewvet.model.rules import AgentRow
 
 
 def agent_accounting(review: Review, verdicts: tuple[FindingVerdict, ...],
@@ -86,7 +69,8 @@ def severity_summary(counts: dict[str, int]) -> str:
     return text or "none"
 
 
-def _dropped(v: FindingVerdict, decisions: dict[str, Decision], groups: dict[str, dict], consolidated: bool) -> bool:
+def _dropped(v: FindingVerdict, decisions: dict[str, Decision], groups: dict[str, dict[str, Any]],
+             consolidated: bool) -> bool:
     """A false positive, or (beside a consolidated review) a finding the consolidation left out."""
     decision = decisions.get(v.finding.key)
     if decision is not None and decision.false_positive:

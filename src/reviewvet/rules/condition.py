@@ -129,7 +129,7 @@ class Condition:
         if not self.shape.depth:
             return 0  # no comprehension: linear in the facts
         longest = max(size.items, self.expression.count(",") + 1)  # a list literal counts too
-        return longest ** self.shape.depth * (longest + size.chars // 64) * (len(self.expression) // 32 + 1)
+        return int(longest ** self.shape.depth) * (longest + size.chars // 64) * (len(self.expression) // 32 + 1)
 
     def execute(self, facts: dict[str, Any], size: FactSize | None = None) -> Any:
         size = size if size is not None else fact_size(facts)

@@ -34,7 +34,7 @@ from typing import Protocol
 
 from reviewvet.errors import RuleFileError
 from reviewvet.ingest.findings import diff_lines
-from reviewvet.ingest.model import Finding
+from reviewvet.model.review import Finding
 from reviewvet.ingest.vocabulary import INLINE_CODE
 from reviewvet.rules.yamlfile import node_data
 

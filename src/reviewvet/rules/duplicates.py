@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from reviewvet.checks.model import FindingVerdict
+from reviewvet.model.checks import FindingVerdict
 from reviewvet.ingest.vocabulary import agent_family
 
 FINDING_SECTIONS = ("critical", "important", "suggestion")
@@ -57,41 +57,58 @@ def _sharing_a_path(candidates: list[FindingVerdict], places: dict[str, set[tupl
 def group_duplicates(verdicts: tuple[FindingVerdict, ...]) -> dict[str, dict[str, Any]]:
     """For each finding key, its ``duplicate`` facts: size, agents, primary, unique, group."""
     candidates = [v for v in verdicts if v.finding.section in FINDING_SECTIONS]
+    facts: dict[str, dict[str, Any]] = {}
+    for members in _groups(candidates, _matching_pairs(candidates)):
+        facts.update(_group_facts(members))
+    for v in verdicts:
+        facts.setdefault(v.finding.key, {"size": 1, "agents": sorted({agent_family(a) for a in v.finding.agents}),
+                                         "primary": True, "unique": False, "group": v.finding.key})
+    return facts
+
+
+def _matching_pairs(candidates: list[FindingVerdict]) -> list[tuple[str, str]]:
+    """The pairs of findings that report the same thing, strongest matches first: most lines in
+    common, then most identifiers and title words in common."""
     places = {v.finding.key: locations(v) for v in candidates}
     names = {v.finding.key: {i.lower() for i in v.finding.identifiers} for v in candidates}
     words = {v.finding.key: _words(v.finding.title) for v in candidates}
-    parent = {v.finding.key: v.finding.key for v in candidates}
-
-    def root(key: str) -> str:
-        while parent[key] != key:
-            parent[key] = parent[parent[key]]
-            key = parent[key]
-        return key
-
-    consolidated = {v.finding.key: v.finding.origin == "consolidated" for v in candidates}
     pairs = []
     for ka, kb in _sharing_a_path(candidates, places):
         same_lines = len(places[ka] & places[kb])
         related = len(names[ka] & names[kb]) + len(words[ka] & words[kb])
         if same_lines or (_same_place(places[ka], places[kb]) and related):
             pairs.append((-same_lines, -related, ka, kb))
-    for _, _, ka, kb in sorted(pairs):  # strongest matches first
-        ra, rb = root(ka), root(kb)
+    return [(ka, kb) for _, _, ka, kb in sorted(pairs)]
+
+
+def _groups(candidates: list[FindingVerdict], pairs: list[tuple[str, str]]) -> list[list[FindingVerdict]]:
+    """Close ``pairs`` transitively (in their order), never merging two consolidated findings, into
+    groups of candidates, each in the order of ``candidates``."""
+    parent = {v.finding.key: v.finding.key for v in candidates}
+    consolidated = {v.finding.key: v.finding.origin == "consolidated" for v in candidates}
+    for ka, kb in pairs:
+        ra, rb = _root(parent, ka), _root(parent, kb)
         if ra != rb and not (consolidated[ra] and consolidated[rb]):  # never merge two consolidated findings
             parent[rb] = ra
             consolidated[ra] = consolidated[ra] or consolidated[rb]
     groups: dict[str, list[FindingVerdict]] = {}
     for v in candidates:
-        groups.setdefault(root(v.finding.key), []).append(v)
-    facts: dict[str, dict[str, Any]] = {}
-    for members in groups.values():
-        members.sort(key=lambda v: (v.finding.origin != "consolidated", v.finding.key))
-        primary = members[0].finding.key
-        agents = sorted({agent_family(a) for v in members for a in v.finding.agents})
-        for v in members:
-            facts[v.finding.key] = {"size": len(members), "agents": agents, "primary": v.finding.key == primary,
-                                    "unique": len(agents) == 1, "group": primary}
-    for v in verdicts:
-        facts.setdefault(v.finding.key, {"size": 1, "agents": sorted({agent_family(a) for a in v.finding.agents}),
-                                         "primary": True, "unique": False, "group": v.finding.key})
-    return facts
+        groups.setdefault(_root(parent, v.finding.key), []).append(v)
+    return list(groups.values())
+
+
+def _root(parent: dict[str, str], key: str) -> str:
+    """The representative of ``key``'s group (halving the path to it on the way)."""
+    while parent[key] != key:
+        parent[key] = parent[parent[key]]
+        key = parent[key]
+    return key
+
+
+def _group_facts(members: list[FindingVerdict]) -> dict[str, dict[str, Any]]:
+    """Each member's facts: the primary is the consolidated finding, else the first by key."""
+    members = sorted(members, key=lambda v: (v.finding.origin != "consolidated", v.finding.key))
+    primary = members[0].finding.key
+    agents = sorted({agent_family(a) for v in members for a in v.finding.agents})
+    return {v.finding.key: {"size": len(members), "agents": agents, "primary": v.finding.key == primary,
+                            "unique": len(agents) == 1, "group": primary} for v in members}

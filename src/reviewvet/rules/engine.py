@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
-from reviewvet.checks.model import FindingVerdict
+from reviewvet.model.checks import FindingVerdict
 from reviewvet.rules.condition import fact_size
 from reviewvet.rules.context import MAX_MATCHED_LINE, Convention, unmatched_lines, violations
 from reviewvet.rules.duplicates import group_duplicates
 from reviewvet.rules.facts import facts_of
-from reviewvet.rules.model import Decision, Rule, RuleHit, severity_rank
+from reviewvet.model.rules import Decision, Effect, Rule, RuleHit, severity_rank
 
 
 def apply_rules(verdicts: tuple[FindingVerdict, ...], rules: list[Rule],
@@ -32,45 +33,101 @@ def apply_rules(verdicts: tuple[FindingVerdict, ...], rules: list[Rule],
 
 def decide(rules: list[Rule], facts: dict[str, Any], verdict: FindingVerdict) -> Decision:
     finding = verdict.finding
-    severity, label = finding.severity, finding.label
-    false_positive, merged_into = False, None
-    notes: list[str] = []
+    outcome = _Outcome(finding.severity, finding.severity, finding.label)
     hits: list[RuleHit] = []
     size = fact_size(facts)
     for rule in rules:
         try:
             fired = rule.program.execute(facts, size) is True
         except Exception as exc:  # a rule that cannot be evaluated on these facts is reported, not fatal
-            notes.append(f"{rule.code} could not be evaluated: {str(exc).splitlines()[0]}")
+            why = (str(exc).splitlines() or [type(exc).__name__])[0]
+            outcome = _noted(outcome, f"{rule.code} could not be evaluated: {why}")
             continue
-        if not fired:
+        if fired:
+            outcome, effects = _apply_actions(rule, facts, outcome)
+            hits.append(RuleHit(rule.code, rule.name, effects))
+    return Decision(finding.severity, outcome.severity, finding.label, outcome.label, outcome.false_positive,
+                    outcome.merged_into, outcome.notes, tuple(hits))
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What the rules that fired so far made of one finding."""
+
+    claimed_severity: str | None  # the finding's own: a rule raises a severity above it only with a reason
+    severity: str | None
+    label: str | None
+    false_positive: bool = False
+    merged_into: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+def _noted(outcome: _Outcome, note: str) -> _Outcome:
+    return replace(outcome, notes=(*outcome.notes, note))
+
+
+_Applied = tuple[_Outcome, Effect | None]  # the outcome after one action, and its effect (None when it changed nothing)
+
+
+def _apply_actions(rule: Rule, facts: dict[str, Any], outcome: _Outcome) -> tuple[_Outcome, tuple[Effect, ...]]:
+    """A fired rule's actions, in the order the rule lists them; unknown actions do nothing."""
+    effects: list[Effect] = []
+    for action, value in rule.actions.items():
+        apply = _ACTIONS.get(action)
+        if apply is None:
             continue
-        effects: list[str] = []
-        for action, value in rule.actions.items():
-            if action == "max_severity" and severity_rank(severity) > severity_rank(value):
-                effects.append(f"severity {severity} -> {value}")
-                severity = value
-            elif action == "severity" and value != severity:
-                if severity_rank(value) > severity_rank(finding.severity) and not rule.raise_reason:
-                    effects.append(f"kept {severity}: never raised above the claimed severity without a reason")
-                    continue
-                effects.append(f"severity {severity} -> {value}")
-                severity = value
-            elif action == "false_positive" and value:
-                false_positive = True
-                effects.append("false positive")
-            elif action == "relabel" and value != label:
-                effects.append(f"label {label or 'none'} -> {value}")
-                label = value
-            elif action == "note":
-                notes.append(f"{rule.code}: {_fill(value, facts)}")
-                effects.append("note")
-            elif action == "merge" and value and not facts["duplicate"]["primary"]:
-                merged_into = facts["duplicate"]["group"]
-                effects.append(f"merged into {merged_into}")
-        hits.append(RuleHit(rule.code, rule.name, "; ".join(effects)))
-    return Decision(finding.severity, severity, finding.label, label, false_positive, merged_into,
-                    tuple(notes), tuple(hits))
+        outcome, effect = apply(outcome, value, rule, facts)
+        if effect is not None:
+            effects.append(effect)
+    return outcome, tuple(effects)
+
+
+def _max_severity(outcome: _Outcome, value: Any, rule: Rule, facts: dict[str, Any]) -> _Applied:
+    if severity_rank(outcome.severity) <= severity_rank(value):
+        return outcome, None
+    return replace(outcome, severity=value), Effect("severity", outcome.severity, value)
+
+
+def _severity(outcome: _Outcome, value: Any, rule: Rule, facts: dict[str, Any]) -> _Applied:
+    if value == outcome.severity:
+        return outcome, None
+    if severity_rank(value) > severity_rank(outcome.claimed_severity) and not rule.raise_reason:
+        return outcome, Effect("kept-severity", outcome.severity)
+    return replace(outcome, severity=value), Effect("severity", outcome.severity, value)
+
+
+def _false_positive(outcome: _Outcome, value: Any, rule: Rule, facts: dict[str, Any]) -> _Applied:
+    if not value:
+        return outcome, None
+    return replace(outcome, false_positive=True), Effect("false-positive")
+
+
+def _relabel(outcome: _Outcome, value: Any, rule: Rule, facts: dict[str, Any]) -> _Applied:
+    if value == outcome.label:
+        return outcome, None
+    return replace(outcome, label=value), Effect("relabel", outcome.label, value)
+
+
+def _note(outcome: _Outcome, value: Any, rule: Rule, facts: dict[str, Any]) -> _Applied:
+    return _noted(outcome, f"{rule.code}: {_fill(value, facts)}"), Effect("note")
+
+
+def _merge(outcome: _Outcome, value: Any, rule: Rule, facts: dict[str, Any]) -> _Applied:
+    if not value or facts["duplicate"]["primary"]:
+        return outcome, None
+    group = facts["duplicate"]["group"]
+    return replace(outcome, merged_into=group), Effect("merge", after=group)
+
+
+# What each rule action does to the outcome, by action name.
+_ACTIONS: dict[str, Callable[[_Outcome, Any, Rule, dict[str, Any]], _Applied]] = {
+    "max_severity": _max_severity,
+    "severity": _severity,
+    "false_positive": _false_positive,
+    "relabel": _relabel,
+    "note": _note,
+    "merge": _merge,
+}
 
 
 def _fill(template: str, facts: dict[str, Any]) -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from reviewvet.checks.model import FindingVerdict
+from reviewvet.model.checks import FindingVerdict
 from reviewvet.ingest.findings import diff_lines
 from reviewvet.ingest.vocabulary import agent_family
 

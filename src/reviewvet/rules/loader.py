@@ -29,7 +29,7 @@ from typing import Any
 from reviewvet.errors import RuleFileError
 from reviewvet.rules.condition import Condition, ConditionError, check_shape
 from reviewvet.rules.facts import FACT_NAMES
-from reviewvet.rules.model import ACTIONS, FAMILIES, SEVERITIES, Rule
+from reviewvet.model.rules import ACTIONS, FAMILIES, SEVERITIES, Rule
 from reviewvet.rules.yamlfile import compose_yaml, node_data, read_yaml_file
 
 __all__ = ["compose_yaml", "default_rules", "load_rules", "parse_rule_file"]
@@ -49,7 +49,7 @@ def default_rule_files() -> list[tuple[str, str]]:
 @lru_cache(maxsize=1)
 def default_rules() -> tuple[Rule, ...]:
     """The shipped rules, parsed and compiled once per process."""
-    return tuple(r for name, text in default_rule_files() for r in parse_rule_file(f"rules/{name}", text))
+    return tuple(r for name, text in default_rule_files() for r in parse_rule_file(f"reviewvet/ruleset/{name}", text))
 
 
 def load_rules(extra_dirs: list[Path] | None = None, *, defaults: bool = True) -> list[Rule]:

@@ -33,7 +33,7 @@ class _SafeComposer(yaml.SafeLoader):
         self.depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in PyYAML's stubs
         line = event.start_mark.line + 1
         if isinstance(event, yaml.AliasEvent):
             raise RuleFileError(self.path, line, f"YAML aliases are not allowed (*{event.anchor})")

@@ -15,18 +15,9 @@ import datetime
 from dataclasses import dataclass, field
 
 from reviewvet.checks.matching import index_lines
-from reviewvet.git import FileVersion, Git
-from reviewvet.resolve.snapshot import FileText, decode_text
-
-
-@dataclass(frozen=True)
-class Version:
-    """A file's text as one commit of the history left it."""
-
-    path: str
-    commit: str
-    date: str  # commit date, YYYY-MM-DD (UTC)
-    text: FileText
+from reviewvet.git import Git
+from reviewvet.model.source import FileText, FileVersion, Version
+from reviewvet.resolve.snapshot import decode_text
 
 
 @dataclass
