@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from reviewvet.checks.context import CheckContext
+    from reviewvet.index.model import RepoIndex
     from reviewvet.checks.provenance import Claim
     from reviewvet.model.checks import FindingVerdict
     from reviewvet.workspace import Workspace
@@ -143,12 +144,10 @@ def format_audit_figures(f: dict[str, Any]) -> str:
 
 def bench_index(tmp: Path, files: int, changed_percent: float, runs: int) -> dict[str, Any]:
     """Raw parse of the same bytes, then cold (empty cache; 1 and 2 workers), warm and 1 %-changed indexing."""
+    from reviewvet.api import index, open_workspace
     from reviewvet.bench.synth import change_files, generate_repo
     from reviewvet.git import Git
-    from reviewvet.index.build import index_revision
-    from reviewvet.index.languages import language_of
-    from reviewvet.index.cache import ParseCache
-    from reviewvet.index.languages import raw_parse
+    from reviewvet.index.languages import language_of, raw_parse
 
     repo = generate_repo(tmp / "repo", files)
     git = Git(repo.path)
@@ -165,28 +164,29 @@ def bench_index(tmp: Path, files: int, changed_percent: float, runs: int) -> dic
             raw_parse(language or "", blobs[entry.oid])
         return time.perf_counter() - started
 
+    def indexed(rev: str, cache: Path, jobs: int | None = None) -> RepoIndex:
+        """A fresh workspace's index of ``rev``: what is not in the parse cache at ``cache`` is parsed."""
+        with open_workspace(repo.path, rev, cache_dir=cache) as workspace:
+            return index(workspace, rev, jobs=jobs)
+
     def cold(jobs: int, run: int) -> tuple[float, float]:
-        cache = ParseCache(tmp / f"cache-{jobs}-{run}")
         started = time.perf_counter()
-        index = index_revision(git, head, cache=cache, jobs=jobs)
-        indexed = time.perf_counter() - started
-        index.graph  # noqa: B018 - build the call graph too
-        cache.close()
-        return indexed, time.perf_counter() - started
+        parsed = indexed(head, tmp / f"cache-{jobs}-{run}", jobs)
+        seconds = time.perf_counter() - started
+        parsed.graph  # noqa: B018 - build the call graph too
+        return seconds, time.perf_counter() - started
 
     raw_seconds = statistics.median(raw() for _ in range(runs))
     cold1 = [cold(1, r) for r in range(runs)]
     cold2 = [cold(2, r) for r in range(runs)]
-    warm_cache = ParseCache(tmp / "cache-warm")
-    index_revision(git, head, cache=warm_cache)
-    warm = statistics.median(_timed(lambda: index_revision(git, head, cache=warm_cache)) for _ in range(runs))
+    warm_cache = tmp / "cache-warm"
+    indexed(head, warm_cache)
+    warm = statistics.median(_timed(lambda: indexed(head, warm_cache)) for _ in range(runs))
     changed_rev = change_files(repo, max(1, round(files * changed_percent / 100)))
-    changed_index = index_revision(git, changed_rev, cache=warm_cache)
+    changed_index = indexed(changed_rev, warm_cache)
     changed = statistics.median(
-        [changed_index.stats.seconds] + [_timed(lambda: index_revision(git, changed_rev, cache=warm_cache))
-                                         for _ in range(runs - 1)]
+        [changed_index.stats.seconds] + [_timed(lambda: indexed(changed_rev, warm_cache)) for _ in range(runs - 1)]
     )
-    warm_cache.close()
     cold1_index = statistics.median(c[0] for c in cold1)
     cold2_index = statistics.median(c[0] for c in cold2)
     return {
