@@ -20,7 +20,8 @@ from typing import Any
 
 from reviewvet.audit.rows import Rows, review_id, review_rows
 from reviewvet.audit.store import Store, StoreRowsError
-from reviewvet.audit.workers import DEFAULT_BUDGET, Stopped
+from reviewvet.audit import DEFAULT_BUDGET
+from reviewvet.audit.workers import Stopped
 from reviewvet.errors import ReviewvetError, UsageError, about
 from reviewvet.model.verification import CacheOptions, VerifyOptions
 

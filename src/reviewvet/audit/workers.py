@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-DEFAULT_BUDGET = 120.0  # seconds for one item (one review: read, verify, rows)
+
 # Imported once in the fork server, so each fresh worker starts with the verifier loaded.
 PRELOAD = ["reviewvet.audit.ingest"]
 

@@ -9,10 +9,7 @@ the git processes reviewvet starts.
 
 from __future__ import annotations
 
-import statistics
-import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +52,8 @@ def bench_provenance(tmp: Path, files: int, findings: int, history: int, runs: i
 
 def _provenance_race(workspace: Workspace, ctx: CheckContext, verdicts: tuple[FindingVerdict, ...],
                      claims: list[Claim], runs: int) -> dict[str, Any]:
+    import statistics
+
     import subprocess
 
     from reviewvet.checks.finding import add_provenance
@@ -144,6 +143,8 @@ def format_audit_figures(f: dict[str, Any]) -> str:
 
 def bench_index(tmp: Path, files: int, changed_percent: float, runs: int) -> dict[str, Any]:
     """Raw parse of the same bytes, then cold (empty cache; 1 and 2 workers), warm and 1 %-changed indexing."""
+    import statistics
+
     from reviewvet.api import index, open_workspace
     from reviewvet.bench.synth import change_files, generate_repo
     from reviewvet.git import Git
@@ -226,6 +227,9 @@ def format_index_figures(f: dict[str, Any]) -> str:
 def bench_verify(dest: Path, files: int, findings: int, runs: int, keep: bool = False) -> dict[str, Any]:
     """The first verify in a new workspace with an empty parse cache (cold), then the median of
     ``runs`` more in the same workspace (warm: what a long-running service sees)."""
+    import statistics
+    import tempfile
+
     from reviewvet.api import open_workspace
     from reviewvet.bench.synth import generate_repo, generate_review
 
@@ -271,6 +275,8 @@ def _one_run(workspace: Workspace, review_text: str) -> dict[str, Any]:
 def _peak_memory(repo: Path, review_text: str) -> dict[str, int]:
     """Peak Python allocations of each stage (a separate traced run in a fresh workspace without the
     parse cache: tracing slows it down)."""
+    import tracemalloc
+
     from reviewvet.api import open_workspace, read_review, verify
     from reviewvet.model.verification import CheckOptions, VerifyOptions
 

@@ -12,7 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from reviewvet.audit.workers import DEFAULT_BUDGET
+from reviewvet.audit import DEFAULT_BUDGET
 from reviewvet.cli.emit import as_json, emit, lines
 from reviewvet.cli.options import add_base, add_checks, add_output, add_repository, cache_options, verify_options
 from reviewvet.errors import UsageError

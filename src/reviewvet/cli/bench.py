@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -89,6 +88,8 @@ def _figures(args: argparse.Namespace, figures: dict[str, Any], text: Callable[[
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    import tempfile
+
     if args.files < 10 or args.findings < 1 or args.runs < 1:
         raise UsageError("bench verify needs --files >= 10, --findings >= 1 and --runs >= 1")
     keep: Path | None = args.keep
@@ -103,6 +104,8 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_index(args: argparse.Namespace) -> int:
+    import tempfile
+
     if args.files < 10 or args.runs < 1 or not 0 < args.changed <= 100:
         raise UsageError("bench index needs --files >= 10, --runs >= 1 and 0 < --changed <= 100")
     with tempfile.TemporaryDirectory(prefix="reviewvet-bench-") as tmp:
@@ -111,6 +114,8 @@ def run_index(args: argparse.Namespace) -> int:
 
 
 def run_provenance(args: argparse.Namespace) -> int:
+    import tempfile
+
     if args.files < 10 or args.findings < 1 or args.history < 0 or args.runs < 1:
         raise UsageError("bench provenance needs --files >= 10, --findings >= 1, --history >= 0, --runs >= 1")
     with tempfile.TemporaryDirectory(prefix="reviewvet-bench-") as tmp:
@@ -119,6 +124,8 @@ def run_provenance(args: argparse.Namespace) -> int:
 
 
 def run_audit(args: argparse.Namespace) -> int:
+    import tempfile
+
     if args.reviews < 1 or args.findings < 1 or args.files < 10:
         raise UsageError("bench audit needs --reviews >= 1, --findings >= 1 and --files >= 10")
     with tempfile.TemporaryDirectory(prefix="reviewvet-bench-") as tmp:

@@ -23,7 +23,7 @@ SHOWN = 20  # findings named on stderr when --fail-on raises; the rest are count
 
 
 def add_parser(sub: Subparsers) -> None:
-    from reviewvet.checks.flags import FLAGS
+    from reviewvet.model.flags import FLAGS
     from reviewvet.report import FORMATS
 
     verify = sub.add_parser(
@@ -63,7 +63,7 @@ class FailOn:
 
 
 def parse_fail_on(names: list[str]) -> FailOn:
-    from reviewvet.checks.flags import FLAGS
+    from reviewvet.model.flags import FLAGS
 
     unknown = [f for f in names if f not in FLAGS and f not in ("any", "false-positive")]
     if unknown:
