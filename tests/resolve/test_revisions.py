@@ -219,6 +219,25 @@ def test_force_pushed_commits_not_yet_collected_are_unreachable(capsys, tmp_path
     assert any("no ref reaches it" in n for n in data["revisions"]["notes"])
 
 
+def test_an_explicit_head_asks_no_ref_whether_it_reaches_the_reviews_head(capsys, tmp_path, make_repo,
+                                                                           monkeypatch):
+    """Reachability only chooses the head for ``--head auto``: with a head given, the repository-wide
+    ``for-each-ref --contains`` is not run, and the answer is the same."""
+    repo = history(make_repo)
+    old = [repo.rev("feature~1"), repo.rev("feature")]
+    code, auto, err = verify(capsys, tmp_path, repo, flat_review(old), "--base", "main", "--head", "auto")
+    assert code == 0, err
+
+    def refuse(*args: object, **kwargs: object) -> list[str]:
+        raise AssertionError("refs_containing ran for an explicit head")
+
+    monkeypatch.setattr(Git, "refs_containing", refuse)
+    code, given, err = verify(capsys, tmp_path, repo, flat_review(old), "--base", "main", "--head", old[-1])
+    assert code == 0, err
+    assert given["revisions"]["head_evidence"] == auto["revisions"]["head_evidence"] == "reviewed-head"
+    assert [f["verdict"] for f in given["findings"]] == [f["verdict"] for f in auto["findings"]]
+
+
 def test_a_head_is_the_reviewed_one_only_when_every_named_commit_is_here(capsys, tmp_path, make_repo):
     repo = history(make_repo)
     first = repo.rev("feature~1")

@@ -22,7 +22,9 @@ def resolve_revisions(
     merge_base: str | None = None,
 ) -> Revisions:
     notes: list[str] = []
-    head_check = check_review_head(git, review) if review else HeadCheck((), (), (), ())
+    # Whether a ref still reaches the review's head only decides which head ``auto`` picks: an
+    # explicit head asks nothing repository-wide about it (its commits are searched as history either way).
+    head_check = check_review_head(git, review, reachability=head == "auto") if review else HeadCheck((), (), (), ())
     pr_refs = git.pull_request_refs(review.pr_number) if review and review.pr_number else []
     head_sha, how = _pick_head(git, head, head_check, pr_refs, notes)
     base_rev, base_sha = _pick_base(git, base, head_sha, notes)
@@ -105,8 +107,9 @@ def _pick_base(git: Git, base: str | None, head: str, notes: list[str]) -> tuple
     return None, None
 
 
-def check_review_head(git: Git, review: Review) -> HeadCheck:
-    """Do the head SHA and commits the review names exist, reachable from a ref? If not, who might they be now?"""
+def check_review_head(git: Git, review: Review, *, reachability: bool = True) -> HeadCheck:
+    """Do the head SHA and commits the review names exist, reachable from a ref (asked only with
+    ``reachability``)? If not, who might they be now?"""
     named = [review.head_sha] if review.head_sha else [c.sha for c in review.commits]
     found: list[tuple[str, str]] = []
     missing: list[str] = []
@@ -117,7 +120,7 @@ def check_review_head(git: Git, review: Review) -> HeadCheck:
         else:
             missing.append(sha)
     unreachable: tuple[str, ...] = ()
-    if found and not git.refs_containing(newest(git, [full for _, full in found]), limit=1):
+    if reachability and found and not git.refs_containing(newest(git, [full for _, full in found]), limit=1):
         unreachable = tuple(named_sha for named_sha, _ in found)
     candidates: tuple[HeadCandidate, ...] = ()
     if (missing or unreachable) and review.commits:
