@@ -356,3 +356,21 @@ def test_outcome_lines_spell_out_control_characters(tmp_path: Path, kettle: Any)
     code, out, _ = cli("audit", "ingest", folder, "--repo", repo.path, "--db", tmp_path / "audit.duckdb")
     assert code == 0
     assert "\x1b" not in out and "clear\\x1b[2J.csv" in out
+
+
+def test_a_force_pushed_review_whose_commits_survive_is_verified_at_them(make_repo, tmp_path: Path) -> None:
+    """The review's own commits are still in the object store though no ref reaches them: ingest
+    verifies at them (the code the review read), as ``verify --head auto`` does, without asking
+    every ref which commits it holds."""
+    from tests.resolve.test_revisions import flat_review, force_push, gone, history
+
+    repo = history(make_repo)
+    old = [repo.rev("feature~1"), repo.rev("feature")]
+    force_push(repo, gc=False)
+    assert not any(gone(repo, sha) for sha in old)
+    review = tmp_path / "review.md"
+    review.write_text(flat_review(old), encoding="utf-8")
+    db = tmp_path / "audit.duckdb"
+    code, out, err = cli("audit", "ingest", review, "--repo", repo.path, "--base", "main", "--db", db)
+    assert code == 0, err
+    assert query(db, "SELECT status, head_used FROM reviews") == [("verified", old[-1])]

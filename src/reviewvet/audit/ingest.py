@@ -193,7 +193,9 @@ def _head_for(item: Item, review: Any, options: Options) -> tuple[str | None, st
     from reviewvet.resolve.revisions import check_review_head, newest
 
     git = Git(options.repo)
-    check = check_review_head(git, review)
+    # The review's own commits, when their objects are here: no repository-wide scan (which refs
+    # reach them, which other commits share their subjects) is needed to verify at them.
+    check = check_review_head(git, review, reachability=False, candidates=False)
     if check.status == "found":
         return newest(git, [full for _, full in check.found]), options.base, ""
     if check.status == "none-named":

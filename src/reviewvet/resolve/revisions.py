@@ -107,9 +107,11 @@ def _pick_base(git: Git, base: str | None, head: str, notes: list[str]) -> tuple
     return None, None
 
 
-def check_review_head(git: Git, review: Review, *, reachability: bool = True) -> HeadCheck:
+def check_review_head(git: Git, review: Review, *, reachability: bool = True, candidates: bool = True
+                      ) -> HeadCheck:
     """Do the head SHA and commits the review names exist, reachable from a ref (asked only with
-    ``reachability``)? If not, who might they be now?"""
+    ``reachability``)? If not, who might they be now (looked for only with ``candidates``: it reads
+    the history of every ref)?"""
     named = [review.head_sha] if review.head_sha else [c.sha for c in review.commits]
     found: list[tuple[str, str]] = []
     missing: list[str] = []
@@ -122,13 +124,13 @@ def check_review_head(git: Git, review: Review, *, reachability: bool = True) ->
     unreachable: tuple[str, ...] = ()
     if reachability and found and not git.refs_containing(newest(git, [full for _, full in found]), limit=1):
         unreachable = tuple(named_sha for named_sha, _ in found)
-    candidates: tuple[HeadCandidate, ...] = ()
-    if (missing or unreachable) and review.commits:
+    found_by_subjects: tuple[HeadCandidate, ...] = ()
+    if candidates and (missing or unreachable) and review.commits:
         found_candidates = find_head_candidates(git, [c.subject for c in review.commits])
         own = f"pull/{review.pr_number}/" if review.pr_number else None
         # The review's own pull request first: a stacked PR may carry a commit with the same subject.
-        candidates = tuple(sorted(found_candidates, key=lambda c: not (own and own in c.refs)))
-    return HeadCheck(tuple(named), tuple(found), tuple(missing), candidates, unreachable)
+        found_by_subjects = tuple(sorted(found_candidates, key=lambda c: not (own and own in c.refs)))
+    return HeadCheck(tuple(named), tuple(found), tuple(missing), found_by_subjects, unreachable)
 
 
 def _looks_like_sha(text: str) -> bool:
