@@ -23,3 +23,13 @@ def test_bench_refuses_a_non_empty_keep_folder(capsys, tmp_path) -> None:
     (tmp_path / "x").write_text("mine")
     assert main(["bench", "verify", "--keep", str(tmp_path)]) == 2
     assert "not empty" in capsys.readouterr().err
+
+
+def test_bench_startup_reports_each_command_against_a_bare_interpreter(capsys) -> None:
+    code = main(["bench", "startup", "--runs", "1", "--format", "json"])
+    figures = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert set(figures["median_seconds"]) == {"bare interpreter", "reviewvet --help", "reviewvet rules list"}
+    assert set(figures["over_bare"]) == {"reviewvet --help", "reviewvet rules list"}
+    assert all(ratio > 0 for ratio in figures["over_bare"].values())
+

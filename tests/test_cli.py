@@ -401,6 +401,7 @@ COMMANDS = {
     "bench index": ["bench", "index", "--files", "10", "--runs", "1"],
     "bench provenance": ["bench", "provenance", "--files", "10", "--findings", "1", "--history", "0", "--runs", "1"],
     "bench audit": ["bench", "audit", "--reviews", "1", "--findings", "1", "--files", "10"],
+    "bench startup": ["bench", "startup", "--runs", "1"],
     "bench calibrate": ["bench", "calibrate", "--reviews", "{review}", "--repo", "{repo}", "--head", "fix/cache",
                         "--base", "main"],
 }
@@ -626,7 +627,7 @@ def parsers(parser: argparse.ArgumentParser, name: str = "reviewvet") -> list[tu
 
 def test_every_option_of_every_command_is_explained(capsys) -> None:
     commands = parsers(build_parser())
-    assert len(commands) == 21
+    assert len(commands) == 22
     for name, parser in commands:
         for action in parser._actions:
             if not isinstance(action, argparse._SubParsersAction):

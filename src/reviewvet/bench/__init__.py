@@ -312,3 +312,33 @@ def format_figures(f: dict[str, Any]) -> str:
                  f"total / git time = {f['warm_total_over_git']:.2f}")
     lines.append("flags raised (cold run): " + ", ".join(f"{k} {v}" for k, v in sorted(f["verdict_flags"].items())))
     return "\n".join(lines)
+
+
+STARTUP_COMMANDS = {"bare interpreter": ["-c", "pass"], "reviewvet --help": ["-m", "reviewvet.cli", "--help"],
+                    "reviewvet rules list": ["-m", "reviewvet.cli", "rules", "list"]}
+
+
+def bench_startup(runs: int) -> dict[str, Any]:
+    """Wall time of starting the same interpreter bare and as two light reviewvet commands, in turn
+    (one of each per round, so a drifting machine moves them together); medians and ratios to bare."""
+    import statistics
+    import subprocess
+    import sys
+
+    seconds: dict[str, list[float]] = {name: [] for name in STARTUP_COMMANDS}
+    for _ in range(runs + 1):  # the first round warms the file cache and is not counted
+        for name, argv in STARTUP_COMMANDS.items():
+            started = time.perf_counter()
+            subprocess.run([sys.executable, *argv], check=True, capture_output=True)
+            seconds[name].append(time.perf_counter() - started)
+    medians = {name: statistics.median(times[1:]) for name, times in seconds.items()}
+    bare = medians["bare interpreter"]
+    return {"runs": runs, "median_seconds": medians,
+            "over_bare": {name: value / bare for name, value in medians.items() if name != "bare interpreter"}}
+
+
+def format_startup_figures(f: dict[str, Any]) -> str:
+    rows = [f"{name:22} {seconds * 1000:7.1f} ms" + (f"  {f['over_bare'][name]:5.1f}x bare" if name in f["over_bare"]
+                                                     else "") for name, seconds in f["median_seconds"].items()]
+    return "\n".join([f"start-up, median of {f['runs']} runs each:", *rows])
+

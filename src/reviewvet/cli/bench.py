@@ -41,6 +41,12 @@ def add_parser(sub: Subparsers) -> None:
     audit = _benchmark(kinds, "audit", "audit ingest throughput: N synthetic reviews into a fresh store", run_audit,
                        findings=8)
     audit.add_argument("--reviews", type=int, default=200, metavar="N", help="reviews to ingest (default 200)")
+    startup = kinds.add_parser("startup", help="start-up time of light commands against a bare interpreter",
+                               description="Start the same Python bare (-c pass) and as `reviewvet --help` and "
+                                           "`reviewvet rules list`, in turn, and report the medians and ratios.")
+    startup.add_argument("--runs", type=int, default=15, metavar="N", help="rounds counted (default 15)")
+    add_output(startup, ("text", "json"), "text", json_alias=True, help="format of the figures")
+    startup.set_defaults(run=run_startup)
     _add_calibrate(kinds)
 
 
@@ -131,6 +137,12 @@ def run_audit(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="reviewvet-bench-") as tmp:
         figures = bench.bench_audit(Path(tmp), args.reviews, args.findings, args.files)
     return _figures(args, figures, bench.format_audit_figures)
+
+
+def run_startup(args: argparse.Namespace) -> int:
+    if args.runs < 1:
+        raise UsageError("bench startup needs --runs >= 1")
+    return _figures(args, bench.bench_startup(args.runs), bench.format_startup_figures)
 
 
 def run_calibrate(args: argparse.Namespace) -> int:
