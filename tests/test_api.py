@@ -63,15 +63,16 @@ def test_a_warm_workspace_reverifies_one_amended_finding_with_fewer_git_processe
     assert again.git_processes < whole.git_processes
 
 
-def test_one_workspace_is_safe_to_share_between_threads(demo_repo) -> None:
+def test_one_workspace_is_safe_to_share_between_threads(demo_repo, tmp_path: Path) -> None:
     review = demo_review()
     results: list[api.Verification] = []
-    with api.open_workspace(demo_repo.path, head=demo_repo.head, base=demo_repo.base, use_cache=False) as ws:
+    with api.open_workspace(demo_repo.path, head=demo_repo.head, base=demo_repo.base, cache_dir=tmp_path) as ws:
         threads = [threading.Thread(target=lambda: results.append(api.verify(ws, review))) for _ in range(3)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        assert ws.cache is not None and ws.cache.problem == ""  # the parse cache served every thread
     assert len(results) == 3
     assert grades(results[0]) == grades(results[1]) == grades(results[2])
 

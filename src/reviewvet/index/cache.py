@@ -35,7 +35,9 @@ class ParseCache:
         self._db: sqlite3.Connection | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=10)
+            # A workspace may be used from several threads, one at a time (its lock): the connection
+            # goes with it.
+            self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS parsed (oid TEXT, language TEXT, version INTEGER, data TEXT, "
