@@ -103,3 +103,15 @@ def test_a_library_error_names_the_input_not_a_flag(demo_repo, tmp_path: Path) -
             api.verify(ws, demo_review(), api.VerifyOptions(context=tmp_path / "absent.yaml"))
     assert missing.value.field == "context"
     assert "absent.yaml" in str(missing.value) and "--context" not in str(missing.value)
+
+
+def test_each_review_in_a_warm_workspace_is_judged_by_its_own_head(demo_repo) -> None:
+    """The same head is the reviewed one for a review that names it, a given one for a review naming none:
+    a workspace that verified the first must not carry that certainty over to the second."""
+    named = demo_review()
+    unnamed = dataclasses.replace(named, head_sha=None, commits=())
+    with api.open_workspace(demo_repo.path, head=demo_repo.head, base=demo_repo.base, use_cache=False) as ws:
+        first = api.verify(ws, named).revisions.head_evidence
+        second = api.verify(ws, unnamed).revisions.head_evidence
+    assert (first, second) == ("reviewed-head", "user-given-head")
+

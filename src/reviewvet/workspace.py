@@ -87,7 +87,8 @@ class Workspace:
     def revisions(self, review: Review | None = None) -> Revisions:
         """The revisions a review is verified against: the workspace's head and base, or with head
         ``auto`` the review's own head, its pull request's ref, or a commit its subjects name."""
-        key = (self.head, self.base, self.merge_base, _review_key(review) if self.head == "auto" else None)
+        # The review decides how certain the head is (its own head or a substitute), and with ``auto`` which it is.
+        key = (self.head, self.base, self.merge_base, _review_key(review))
         if key not in self._revisions:
             self._revisions[key] = resolve_revisions(self.git, review, head=self.head, base=self.base,
                                                      merge_base=self.merge_base)
@@ -230,7 +231,7 @@ class RevisionPair:
 
 
 def _review_key(review: Review | None) -> str | None:
-    """What ``--head auto`` depends on in a review: the head and commits it names, its pull request."""
+    """What the revisions depend on in a review: the head and commits it names, its pull request."""
     if review is None:
         return None
     commits = ",".join(f"{c.sha}:{c.subject}" for c in review.commits)
