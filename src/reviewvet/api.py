@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from reviewvet.checks.context import CheckContext
     from reviewvet.checks.provenance import Claim
     from reviewvet.index.model import RepoIndex
+    from reviewvet.resolve.facts import RepositoryFacts
     from reviewvet.rules.context import Convention
 
 DEFAULTS = VerifyOptions()
@@ -57,16 +58,18 @@ __all__ = [
 
 @contextmanager
 def open_workspace(repo: str | Path, head: str = "HEAD", base: str | None = None, merge_base: str | None = None,
-                   *, cache_dir: Path | None = None, use_cache: bool = True) -> Iterator[Workspace]:
+                   *, cache_dir: Path | None = None, use_cache: bool = True,
+                   facts: RepositoryFacts | None = None) -> Iterator[Workspace]:
     """A workspace over ``repo`` at ``head`` (a revision, or ``auto``: each review's own head, else its
     pull request's ref, else a commit its subjects name), compared with the merge base of ``base``
     and head (or ``merge_base`` as given). Parsed files are cached in ``cache_dir`` (default
-    ``$REVIEWVET_CACHE_DIR`` or ``~/.cache/reviewvet``) unless ``use_cache`` is false."""
+    ``$REVIEWVET_CACHE_DIR`` or ``~/.cache/reviewvet``) unless ``use_cache`` is false. What depends
+    only on the repository's refs is asked of ``facts`` (share one between workspaces of a repository)."""
     from reviewvet.index.cache import ParseCache
 
     cache = ParseCache(cache_dir) if use_cache else None
     try:
-        workspace = Workspace(Path(repo), head=head, base=base, merge_base=merge_base, cache=cache)
+        workspace = Workspace(Path(repo), head=head, base=base, merge_base=merge_base, cache=cache, facts=facts)
     except BaseException:
         if cache is not None:
             cache.close()

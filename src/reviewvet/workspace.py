@@ -25,6 +25,7 @@ from reviewvet.checks.search import GrepLines, GrepWords, LineIndex
 from reviewvet.checks.source import LineSearch
 from reviewvet.git import Git
 from reviewvet.model.source import FileChange, FileText, LogEntry, PathResolution, Revisions
+from reviewvet.resolve.facts import RepositoryFacts
 from reviewvet.resolve.revisions import resolve_revisions
 from reviewvet.resolve.snapshot import Snapshot, resolve_path
 
@@ -43,10 +44,11 @@ class Workspace:
     """One repository and what has been read of it. Use ``reviewvet.api.open_workspace``."""
 
     def __init__(self, repo: Path, *, head: str = "HEAD", base: str | None = None, merge_base: str | None = None,
-                 cache: ParseCache | None = None) -> None:
+                 cache: ParseCache | None = None, facts: RepositoryFacts | None = None) -> None:
         self.git = Git(repo)
         self.head, self.base, self.merge_base = head, base, merge_base
         self.cache = cache
+        self.facts = facts if facts is not None else RepositoryFacts()  # what the repository's refs make true
         self.lock = threading.RLock()
         self.memos = Memos()
         self._snapshots: OrderedDict[str, Snapshot] = OrderedDict()
@@ -91,7 +93,7 @@ class Workspace:
         key = (self.head, self.base, self.merge_base, _review_key(review))
         if key not in self._revisions:
             self._revisions[key] = resolve_revisions(self.git, review, head=self.head, base=self.base,
-                                                     merge_base=self.merge_base)
+                                                     merge_base=self.merge_base, facts=self.facts)
         return self._revisions[key]
 
     def pair(self, revisions: Revisions) -> RevisionPair:

@@ -191,7 +191,8 @@ def test_rebased_branch_reports_missing_shas_and_a_candidate(capsys, tmp_path, m
     best = check.candidates[0]
     assert (best.sha, best.matched, best.total, best.confidence) == (tip, 2, 2, 1.0)
 
-    code, data, err = verify(capsys, tmp_path, repo, text, "--base", "main", "--head", "feature")
+    # Candidates are looked for by ``--head auto`` only (an explicit head searches no other history).
+    code, data, err = verify(capsys, tmp_path, repo, text, "--base", "main", "--head", "auto")
     assert code == 0, err
     reported = data["revisions"]["review_head"]
     assert reported["status"] == "missing"

@@ -16,7 +16,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewvet.audit.rows import Rows, review_id, review_rows
 from reviewvet.audit.store import Store, StoreRowsError
@@ -25,7 +25,11 @@ from reviewvet.audit.workers import Stopped
 from reviewvet.errors import ReviewvetError, UsageError, about
 from reviewvet.model.verification import CacheOptions, VerifyOptions
 
+if TYPE_CHECKING:
+    from reviewvet.resolve.facts import RepositoryFacts
+
 REVIEW_SUFFIXES = (".md", ".markdown", ".txt", ".json")
+MAX_REPOSITORIES = 4  # repositories whose facts a worker process keeps
 
 
 @dataclass(frozen=True)
@@ -195,7 +199,7 @@ def _head_for(item: Item, review: Any, options: Options) -> tuple[str | None, st
     git = Git(options.repo)
     # The review's own commits, when their objects are here: no repository-wide scan (which refs
     # reach them, which other commits share their subjects) is needed to verify at them.
-    check = check_review_head(git, review, reachability=False, candidates=False)
+    check = check_review_head(git, review, reachability=False, candidates=False, facts=_facts_of(options.repo))
     if check.status == "found":
         return newest(git, [full for _, full in check.found]), options.base, ""
     if check.status == "none-named":
@@ -221,11 +225,30 @@ def _other_repository(repo: Path, named: str | None) -> str:
 
 
 def _verify(review: Any, head: str, base: str | None, options: Options) -> Any:
-    from reviewvet.api import verify_repository
+    from reviewvet.api import open_workspace, verify
 
     assert options.repo is not None
-    return verify_repository(options.repo, review, head=head, base=base, options=options.verify,
-                             cache_dir=options.cache.directory, use_cache=options.cache.use)
+    with open_workspace(options.repo, head, base, cache_dir=options.cache.directory, use_cache=options.cache.use,
+                        facts=_facts_of(options.repo)) as workspace:
+        return verify(workspace, review, options.verify)
+
+
+# What a repository's refs make true (its subject history, which refs reach a commit), kept for every
+# review this process verifies: a worker serves many reviews, so each answer is worked out once per
+# worker and state of the refs, not once per review.
+_FACTS: dict[str, RepositoryFacts] = {}
+
+
+def _facts_of(repo: Path) -> RepositoryFacts:
+    """The facts this process keeps about ``repo`` (made on first use; the last few repositories kept)."""
+    from reviewvet.resolve.facts import RepositoryFacts
+
+    key = str(repo.resolve())
+    if key not in _FACTS:
+        _FACTS[key] = RepositoryFacts()
+        while len(_FACTS) > MAX_REPOSITORIES:
+            del _FACTS[next(iter(_FACTS))]
+    return _FACTS[key]
 
 
 def _work(args: tuple[Item, Options]) -> Result:

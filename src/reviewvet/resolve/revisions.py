@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 
 from reviewvet.errors import RevisionError
 from reviewvet.git import Git
 from reviewvet.model.source import EvidenceLevel, LogEntry
 from reviewvet.model.review import Review
 from reviewvet.model.source import HeadCandidate, HeadCheck, Revisions
+from reviewvet.resolve.facts import RefState, RepositoryFacts
 
 DEFAULT_BASES = ("main", "master", "origin/main", "origin/master")
 AUTO_HEAD_MIN_CONFIDENCE = 0.5
@@ -20,12 +23,18 @@ def resolve_revisions(
     head: str = "HEAD",
     base: str | None = None,
     merge_base: str | None = None,
+    facts: RepositoryFacts | None = None,
 ) -> Revisions:
+    """The revisions to verify ``review`` against; what depends only on the repository (its refs, the
+    subjects of its history) is asked of ``facts``, shared between reviews (default: one for this call)."""
     notes: list[str] = []
-    # Whether a ref still reaches the review's head only decides which head ``auto`` picks: an
-    # explicit head asks nothing repository-wide about it (its commits are searched as history either way).
-    head_check = check_review_head(git, review, reachability=head == "auto") if review else HeadCheck((), (), (), ())
-    pr_refs = git.pull_request_refs(review.pr_number) if review and review.pr_number else []
+    refs = _refs_now(git, facts)
+    # Which refs reach the review's head, and which commits share its subjects, only decide which head
+    # ``auto`` picks: an explicit head asks nothing repository-wide (history is searched from the head,
+    # the pull request's refs and the review's own commits).
+    auto = head == "auto"
+    head_check = _check_head(git, review, auto, auto, refs) if review else HeadCheck((), (), (), ())
+    pr_refs = refs().pull_request_refs(review.pr_number) if review and review.pr_number else []
     head_sha, how = _pick_head(git, head, head_check, pr_refs, notes)
     base_rev, base_sha = _pick_base(git, base, head_sha, notes)
     mb: str | None
@@ -107,11 +116,22 @@ def _pick_base(git: Git, base: str | None, head: str, notes: list[str]) -> tuple
     return None, None
 
 
-def check_review_head(git: Git, review: Review, *, reachability: bool = True, candidates: bool = True
-                      ) -> HeadCheck:
+def check_review_head(git: Git, review: Review, *, reachability: bool = True, candidates: bool = True,
+                      facts: RepositoryFacts | None = None) -> HeadCheck:
     """Do the head SHA and commits the review names exist, reachable from a ref (asked only with
     ``reachability``)? If not, who might they be now (looked for only with ``candidates``: it reads
-    the history of every ref)?"""
+    the history of every ref, once per state of the refs of ``facts``)?"""
+    return _check_head(git, review, reachability, candidates, _refs_now(git, facts))
+
+
+def _refs_now(git: Git, facts: RepositoryFacts | None) -> Callable[[], RefState]:
+    """The facts of the repository's refs as they are now, read when first wanted and then kept."""
+    shared = facts if facts is not None else RepositoryFacts()
+    return cache(lambda: shared.state(git))
+
+
+def _check_head(git: Git, review: Review, reachability: bool, candidates: bool,
+                refs: Callable[[], RefState]) -> HeadCheck:
     named = [review.head_sha] if review.head_sha else [c.sha for c in review.commits]
     found: list[tuple[str, str]] = []
     missing: list[str] = []
@@ -122,11 +142,11 @@ def check_review_head(git: Git, review: Review, *, reachability: bool = True, ca
         else:
             missing.append(sha)
     unreachable: tuple[str, ...] = ()
-    if reachability and found and not git.refs_containing(newest(git, [full for _, full in found]), limit=1):
+    if reachability and found and not refs().refs_containing(git, newest(git, [full for _, full in found]), limit=1):
         unreachable = tuple(named_sha for named_sha, _ in found)
     found_by_subjects: tuple[HeadCandidate, ...] = ()
     if candidates and (missing or unreachable) and review.commits:
-        found_candidates = find_head_candidates(git, [c.subject for c in review.commits])
+        found_candidates = _candidates(git, refs, [c.subject for c in review.commits])
         own = f"pull/{review.pr_number}/" if review.pr_number else None
         # The review's own pull request first: a stacked PR may carry a commit with the same subject.
         found_by_subjects = tuple(sorted(found_candidates, key=lambda c: not (own and own in c.refs)))
@@ -137,16 +157,21 @@ def _looks_like_sha(text: str) -> bool:
     return 4 <= len(text) <= 40 and all(c in "0123456789abcdef" for c in text)
 
 
-def find_head_candidates(git: Git, subjects: list[str], limit: int = 5) -> list[HeadCandidate]:
+def find_head_candidates(git: Git, subjects: list[str], limit: int = 5, *, facts: RepositoryFacts | None = None
+                         ) -> list[HeadCandidate]:
     """Commits (on any ref) whose recent history repeats the review's commit subjects in order."""
+    return _candidates(git, _refs_now(git, facts), subjects, limit)
+
+
+def _candidates(git: Git, refs: Callable[[], RefState], subjects: list[str], limit: int = 5) -> list[HeadCandidate]:
     wanted = {s.strip() for s in subjects if s.strip()}
     if not wanted:
         return []
-    ends = {subjects[0].strip(), subjects[-1].strip()}
-    tips = [e for e in git.log_all() if e.subject.strip() in ends]
+    state = refs()
+    tips = state.subject_history(git).with_subjects({subjects[0], subjects[-1]})
     scored = []
     for tip in tips[:50]:
-        history = git.first_parent_subjects(tip.sha, None, limit=len(subjects) * 3 + 10)
+        history = state.first_parent_subjects(git, tip.sha, limit=len(subjects) * 3 + 10)
         matched = max(_in_order(subjects, history), _in_order(list(reversed(subjects)), history))
         scored.append(HeadCandidate(tip.sha, tip.subject, tip.refs, matched, len(subjects)))
     scored.sort(key=lambda c: (-c.matched, c.sha))
