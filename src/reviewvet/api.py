@@ -63,16 +63,23 @@ def open_workspace(repo: str | Path, head: str = "HEAD", base: str | None = None
     """A workspace over ``repo`` at ``head`` (a revision, or ``auto``: each review's own head, else its
     pull request's ref, else a commit its subjects name), compared with the merge base of ``base``
     and head (or ``merge_base`` as given). Parsed files are cached in ``cache_dir`` (default
-    ``$REVIEWVET_CACHE_DIR`` or ``~/.cache/reviewvet``) unless ``use_cache`` is false. What depends
+    ``$REVIEWVET_CACHE_DIR`` or ``~/.cache/reviewvet``) unless ``use_cache`` is false, and so are the
+    lookups (the lines and words of each blob) that spare later runs reading every file. What depends
     only on the repository's refs is asked of ``facts`` (share one between workspaces of a repository)."""
+    from reviewvet.checks.search import normalised_lines
+    from reviewvet.checks.symbols import words_of
     from reviewvet.index.cache import ParseCache
+    from reviewvet.index.lookups import BlobLookups
 
     cache = ParseCache(cache_dir) if use_cache else None
+    lookups = BlobLookups(cache.path.parent, words_of, normalised_lines) if cache is not None else None
     try:
-        workspace = Workspace(Path(repo), head=head, base=base, merge_base=merge_base, cache=cache, facts=facts)
+        workspace = Workspace(Path(repo), head=head, base=base, merge_base=merge_base, cache=cache, lookups=lookups,
+                              facts=facts)
     except BaseException:
-        if cache is not None:
-            cache.close()
+        for store in (cache, lookups):
+            if store is not None:
+                store.close()
         raise
     try:
         yield workspace
@@ -186,10 +193,13 @@ def _with_line_hashes(pair: RevisionPair, verdicts: tuple[FindingVerdict, ...]) 
         return verdicts
     blobs = pair.workspace.git.read_blobs([e.oid for e in entries.values()])
     hashes: dict[str, dict[int, str]] = {}
+    last: dict[str, int] = {}
+    for path, line, _ in located.values():
+        last[path] = max(last.get(path, 0), line)
     for path, entry in entries.items():
         data = blobs.get(entry.oid)
         if data is not None and b"\x00" not in data[:8192]:
-            hashes[path] = line_hashes(data.decode("utf-8", "replace"))
+            hashes[path] = line_hashes(data.decode("utf-8", "replace"), until=last[path])
     out = []
     for fv in verdicts:
         loc = located.get(fv.finding.key)

@@ -24,6 +24,7 @@ from reviewvet.checks.matching import Memos, memos_in_use
 from reviewvet.checks.search import GrepLines, GrepWords, LineIndex
 from reviewvet.checks.source import LineSearch
 from reviewvet.git import Git
+from reviewvet.index.lookups import RevisionLines, RevisionWords
 from reviewvet.model.source import FileChange, FileText, LogEntry, PathResolution, Revisions
 from reviewvet.resolve.facts import RepositoryFacts
 from reviewvet.resolve.revisions import resolve_revisions
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from reviewvet.checks.source import Blamed, Side
     from reviewvet.index.model import RepoIndex
     from reviewvet.index.cache import ParseCache
+    from reviewvet.index.lookups import BlobLookups
     from reviewvet.model.review import Review
     from reviewvet.resolve.history import FileHistory
 
@@ -44,11 +46,13 @@ class Workspace:
     """One repository and what has been read of it. Use ``reviewvet.api.open_workspace``."""
 
     def __init__(self, repo: Path, *, head: str = "HEAD", base: str | None = None, merge_base: str | None = None,
-                 cache: ParseCache | None = None, facts: RepositoryFacts | None = None) -> None:
+                 cache: ParseCache | None = None, lookups: BlobLookups | None = None,
+                 facts: RepositoryFacts | None = None) -> None:
         self.git = Git(repo)
         self.head, self.base, self.merge_base = head, base, merge_base
         self.cache = cache
         self.facts = facts if facts is not None else RepositoryFacts()  # what the repository's refs make true
+        self.lookups = lookups
         self.lock = threading.RLock()
         self.memos = Memos()
         self._snapshots: OrderedDict[str, Snapshot] = OrderedDict()
@@ -67,6 +71,8 @@ class Workspace:
         with self.lock:
             if self.cache is not None:
                 self.cache.close()
+            if self.lookups is not None:
+                self.lookups.close()
             self._snapshots.clear()
             self._indexes.clear()
             self._searches.clear()
@@ -131,8 +137,18 @@ class Workspace:
         grep = snapshot.readable_bytes() > max_index_bytes
         key = (rev, "grep" if grep else "index", max_scan_bytes if grep else 0)
         if key not in self._searches:
-            self._searches[key] = GrepLines(snapshot, max_scan_bytes) if grep else LineIndex.build(snapshot)
+            if grep:
+                self._searches[key] = GrepLines(snapshot, max_scan_bytes)
+            elif self._stored(snapshot):
+                assert self.lookups is not None
+                self._searches[key] = RevisionLines(self.lookups, snapshot)
+            else:
+                self._searches[key] = LineIndex.build(snapshot)
         return self._searches[key]
+
+    def _stored(self, snapshot: Snapshot) -> bool:
+        """Whether the lookup store answers for ``snapshot`` (every text blob of it recorded now)."""
+        return self.lookups is not None and self.lookups.prepare(snapshot)
 
     def words(self, snapshot: Snapshot, max_index_bytes: int, max_scan_bytes: int) -> Container[str]:
         """Every identifier-shaped word of a revision: a set when its text fits, else looked up with ``git grep``."""
@@ -144,6 +160,9 @@ class Workspace:
         if key not in self._words:
             if grep:
                 self._words[key] = GrepWords(snapshot, max_scan_bytes, words_of)
+            elif self._stored(snapshot):
+                assert self.lookups is not None
+                self._words[key] = RevisionWords(self.lookups, snapshot)
             else:
                 words: set[str] = set()
                 for f in snapshot.stream():  # the files are not kept: only their words

@@ -236,3 +236,10 @@ def test_line_hashes_count_a_character_past_the_basic_plane_as_two_utf16_units()
     assert line_hashes(text) == line_hashes(as_units)
     assert line_hashes(text) != line_hashes(text.replace("\U0001F600", "\ufffd"))
 
+
+
+def test_line_hashes_up_to_a_line_are_those_of_the_whole_file() -> None:
+    text = "".join(f"line {n % 4} of the file\n" for n in range(40)) + "end"
+    whole = line_hashes(text)
+    for until in (1, 2, 7, 39, 41, 60):
+        assert line_hashes(text, until=until) == {n: h for n, h in whole.items() if n <= until}

@@ -74,9 +74,9 @@ class CheckContext:
     def base_index(self) -> RepoIndex | None:
         return self.repo.index("base") if self.base is not None else None
 
-    def external_packages(self) -> frozenset[str]:
-        """Names under which head's files import packages from outside the repository."""
-        return self.head_index().outside_names
+    def imported_from_outside(self, name: str) -> bool:
+        """Whether head's files import a package from outside the repository under ``name``."""
+        return self.head_index().imports_from_outside(name)
 
     def shallow_boundaries(self) -> set[str]:
         return self.repo.shallow_boundaries()

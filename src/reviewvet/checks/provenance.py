@@ -248,9 +248,9 @@ def _symbol_states(ctx: CheckContext, claim: Claim) -> tuple[str, BaseSymbol | N
     base_index = ctx.base_index()
     if head is None or base_index is None or ctx.base is None:
         return (head.id if head else ""), None
-    old = base_index.by_id.get(head.id)
+    old = base_index.with_id(head.id, head.name)
     if old is None:
-        old = next((s for s in base_index.symbols if s.local == head.local and s.language == head.language
+        old = next((s for s in base_index.named(head.name) if s.local == head.local and s.language == head.language
                     and (s.package == head.package or s.path == head.path)), None)
     if old is None:
         return head.id, BaseSymbol("absent", head.id)
@@ -281,18 +281,17 @@ def widening_candidates(ctx: CheckContext, prov: ClaimProvenance, changes: dict[
     if prov.status != "gap" or not prov.symbol:
         return []
     index = ctx.head_index()
-    near = index.neighbours
-    neighbours = [(n, "caller") for n in near.callers.get(prov.symbol, ())]
-    neighbours += [(n, "callee") for n in near.callees.get(prov.symbol, ())]
+    callers, callees = index.calls.neighbours(prov.symbol)
+    neighbours = [(n, "caller") for n in callers] + [(n, "callee") for n in callees]
     base = ctx.base_index()
     found: list[Touched] = []
     for node, relation in dict.fromkeys(neighbours):
-        symbol = index.by_id.get(node)  # external calls and top-level code are not symbols
+        symbol = index.symbol(node)  # external calls and top-level code are not symbols
         change = changes.get(symbol.path) if symbol is not None and node != prov.symbol else None
         if symbol is None or change is None:
             continue
         added = tuple(line for a, b in change.added for line in range(a, b + 1) if symbol.start <= line <= symbol.end)
-        old = base.by_id.get(node) if base is not None else None
+        old = base.with_id(node, symbol.name) if base is not None else None
         deleted = old is not None and old.path == change.old_path and any(
             a <= old.end and old.start <= b for a, b in change.deleted)
         if added or deleted:

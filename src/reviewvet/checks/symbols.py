@@ -99,7 +99,7 @@ def _qualifier(identifier: str) -> str:
 def _external(ctx: CheckContext, identifier: str) -> bool:
     """A qualified name whose qualifier is a package the repository imports from outside."""
     qualifier = _qualifier(identifier)
-    return bool(qualifier) and qualifier in ctx.external_packages()
+    return bool(qualifier) and ctx.imported_from_outside(qualifier)
 
 
 def words_of(texts: list[tuple[str, ...]]) -> set[str]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reviewvet.cli.emit import as_json, emit, lines
@@ -16,6 +17,7 @@ from reviewvet.report.escape import visible
 
 if TYPE_CHECKING:
     from reviewvet.cli.options import Subparsers
+    from reviewvet.index.graph import CallSites
     from reviewvet.index.model import RepoIndex
 
 
@@ -58,22 +60,29 @@ def _common(parser: argparse.ArgumentParser) -> None:
 # -- argument handling ----------------------------------------------------------------------------
 
 
-def _load(args: argparse.Namespace) -> RepoIndex:
+@contextmanager
+def _opened(args: argparse.Namespace) -> Iterator[RepoIndex]:
+    """The index of ``--rev``, usable while the workspace that reads it lazily is open."""
+    from reviewvet.api import index, open_workspace
+
     jobs: int | None = args.jobs
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs {jobs!r} must be at least 1")
-    return load_index(args.repo, args.rev, cache_dir=args.cache_dir, use_cache=not args.no_cache, jobs=jobs)
+    with open_workspace(args.repo, args.rev, cache_dir=args.cache_dir, use_cache=not args.no_cache) as workspace:
+        with about("rev"):
+            idx = index(workspace, args.rev, jobs=jobs)
+        yield idx
 
 
 def run_index(args: argparse.Namespace) -> int:
-    idx = _load(args)
-    emit(as_json(index_data(idx)) if args.format == "json" else index_text(idx), args.output)
+    with _opened(args) as idx:
+        emit(as_json(index_data(idx)) if args.format == "json" else index_text(idx), args.output)
     return 0
 
 
 def run_symbols(args: argparse.Namespace) -> int:
-    idx = _load(args)
-    chosen = idx.table.find(args.name) if args.name else list(idx.symbols)
+    with _opened(args) as idx:
+        chosen = idx.table.find(args.name) if args.name else list(idx.symbols)
     chosen = [s for s in chosen if (args.file is None or s.path == args.file)
               and (args.kind is None or s.kind == args.kind)]
     if args.format == "json":
@@ -89,12 +98,13 @@ def run_walk(args: argparse.Namespace) -> int:
     depth: int = args.depth
     if depth < 1:
         raise UsageError(f"--depth {depth!r} must be at least 1")
-    idx = _load(args)
     symbol: str = args.symbol
-    starts = [s.id for s in idx.table.find(symbol)] or ([symbol] if symbol in idx.graph else [])
-    if not starts:
-        raise UsageError(f"no symbol {symbol!r} in {idx.rev[:12]} (try: reviewvet symbols --name ...)")
-    rows = walk(idx.graph, starts, args.direction, depth)
+    with _opened(args) as idx:
+        starts = [s.id for s in idx.table.find(symbol)] or (
+            [symbol] if idx.calls.into(symbol) or idx.calls.out_of(symbol) else [])
+        if not starts:
+            raise UsageError(f"no symbol {symbol!r} in {idx.rev[:12]} (try: reviewvet symbols --name ...)")
+        rows = walk(idx.calls, starts, args.direction, depth)
     if args.format == "json":
         emit(as_json({"symbols": starts, "direction": args.direction, "edges": rows}), args.output)
     else:
@@ -105,26 +115,18 @@ def run_walk(args: argparse.Namespace) -> int:
 # -- the index ------------------------------------------------------------------------------------
 
 
-def load_index(repo: Path, rev: str, *, cache_dir: Path | None, use_cache: bool, jobs: int | None) -> RepoIndex:
-    """The parsed files, symbols and call graph of ``rev``."""
-    from reviewvet.api import index, open_workspace
-
-    with open_workspace(repo, rev, cache_dir=cache_dir, use_cache=use_cache) as workspace, about("rev"):
-        return index(workspace, rev, jobs=jobs)
-
-
-def walk(graph: Any, starts: list[str], direction: str, depth: int) -> list[dict[str, Any]]:
-    """Breadth-first over the call graph; each edge once, with its depth."""
+def walk(calls: CallSites, starts: list[str], direction: str, depth: int) -> list[dict[str, Any]]:
+    """Breadth-first over the call graph, asked one node at a time; each edge once, with its depth."""
     rows: list[dict[str, Any]] = []
     seen = set(starts)
     queue = deque((s, 1) for s in starts)
     while queue:
         node, level = queue.popleft()
-        edges = graph.in_edges(node, data=True) if direction == "callers" else graph.out_edges(node, data=True)
-        for u, v, data in sorted(edges, key=lambda e: (e[0], e[1], e[2]["line"])):
-            other = u if direction == "callers" else v
-            rows.append({"from": node, "to": other, "depth": level, "path": data["path"], "line": data["line"],
-                         "confidence": data["confidence"]})
+        edges = calls.into(node) if direction == "callers" else calls.out_of(node)
+        for edge in sorted(edges, key=lambda e: (e.caller, e.callee, e.line)):
+            other = edge.caller if direction == "callers" else edge.callee
+            rows.append({"from": node, "to": other, "depth": level, "path": edge.path, "line": edge.line,
+                         "confidence": edge.confidence})
             if other not in seen and level < depth:
                 seen.add(other)
                 queue.append((other, level + 1))

@@ -14,11 +14,12 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from reviewvet.git import Git
 from reviewvet.index.cache import ParseCache
 from reviewvet.index.languages import LANGUAGES, language_of, warm_up
+from reviewvet.index.files import SourceFiles
+from reviewvet.index.model import Counts as _Counts
 from reviewvet.index.model import IndexStats, ModuleRoots, ParsedFile, RepoIndex
 from reviewvet.model.source import TreeEntry
 
@@ -44,13 +45,18 @@ def index_revision(
     max_bytes: int = DEFAULT_MAX_BYTES,
     tree: dict[str, TreeEntry] | None = None,
 ) -> RepoIndex:
+    """Every source file of ``rev`` parsed, or in the cache: only the files the cache lacks are read
+    and parsed, and cached files stay unread until a question needs them (``files.SourceFiles``)."""
     started = time.perf_counter()
     tree = tree if tree is not None else git.tree(rev)
-    sources = [(e, lang) for e in tree.values() if (lang := language_of(e.path)) is not None]
+    languages_by_extension: dict[str, str | None] = {}
+    sources = [(e, lang) for e in tree.values() if (lang := _language(e.path, languages_by_extension)) is not None]
     usable, skipped = _usable(sources, max_bytes)
     notes = [f"skipped {path!r}: {why}" for path, why in sorted(skipped.items())]
-    cached = cache.get_many((e.oid, lang) for e, lang in usable) if cache else {}
-    todo = [(e, lang) for e, lang in usable if (e.oid, lang) not in cached]
+    marker = f"{rev}:{max_bytes}"  # the files a commit has to parse depend on the size limit too
+    complete = cache is not None and _is_commit_id(rev) and cache.complete(marker)
+    known = cache.known((e.oid, lang) for e, lang in usable) if cache and not complete else set()
+    todo = [] if complete else [(e, lang) for e, lang in usable if (e.oid, lang) not in known]
     manifests = _manifests(tree)
     blobs = git.read_blobs([e.oid for e, _ in todo] + [m.oid for m, _ in manifests])
     parsed = _parse_all([(e.path, lang, blobs.get(e.oid, b"")) for e, lang in todo], jobs)
@@ -58,11 +64,35 @@ def index_revision(
         cache.put_many({(e.oid, lang): pf for (e, lang), pf in zip(todo, parsed, strict=True)})
         if cache.problem:
             notes.append(cache.problem)
-    files = _assemble(usable, cached, parsed, sources, skipped)
-    notes += _parser_skips(files, skipped)
+        elif not complete and _is_commit_id(rev):
+            cache.mark_complete(marker)
+    languages = {entry.path: lang for entry, lang in sources}
+    files = SourceFiles(usable, {pf.path: pf for pf in parsed},
+                        {path: ParsedFile(path, languages[path], skipped=why) for path, why in skipped.items()},
+                        cache, lambda lost: _reparse(git, lost), _repath)
     modules = _module_roots(manifests, blobs)
-    counts = _Counts(len(sources), len(todo), len(usable) - len(todo), len(skipped), sum(e.size for e, _ in usable))
-    return RepoIndex(rev, files, modules, counts.stats(files, time.perf_counter() - started), notes)
+    counts = _Counts(len(sources), len(todo), len(usable) - len(todo), len(skipped), sum(e.size for e, _ in usable),
+                     time.perf_counter() - started)
+    return RepoIndex(rev, files, modules, counts, notes, frozenset(skipped))
+
+
+def _language(path: str, by_extension: dict[str, str | None]) -> str | None:
+    """``language_of``, remembered per extension for one revision's paths."""
+    extension = posixpath.splitext(path)[1]
+    if extension not in by_extension:
+        by_extension[extension] = language_of(path)
+    return by_extension[extension]
+
+
+def _is_commit_id(rev: str) -> bool:
+    """A full object id: the one kind of revision whose files never change."""
+    return len(rev) in (40, 64) and all(c in "0123456789abcdef" for c in rev)
+
+
+def _reparse(git: Git, lost: list[Source]) -> list[ParsedFile]:
+    """Files the cache said it held but could not give back: read and parsed now."""
+    blobs = git.read_blobs([e.oid for e, _ in lost])
+    return [parse_file(e.path, lang, blobs.get(e.oid, b"")) for e, lang in lost]
 
 
 def _usable(sources: list[Source], max_bytes: int) -> tuple[list[Source], dict[str, str]]:
@@ -79,30 +109,6 @@ def _usable(sources: list[Source], max_bytes: int) -> tuple[list[Source], dict[s
     return usable, skipped
 
 
-def _assemble(usable: list[Source], cached: dict[tuple[str, str], ParsedFile], parsed: list[ParsedFile],
-              sources: list[Source], skipped: dict[str, str]) -> dict[str, ParsedFile]:
-    """Every source file by path: parsed now, reused from the cache (at this path), or skipped."""
-    fresh = {pf.path: pf for pf in parsed}
-    files: dict[str, ParsedFile] = {}
-    for entry, lang in usable:
-        pf = cached.get((entry.oid, lang))
-        files[entry.path] = _repath(pf, entry.path) if pf is not None else fresh[entry.path]
-    languages = {entry.path: lang for entry, lang in sources}
-    for path, why in skipped.items():
-        files[path] = ParsedFile(path, languages[path], skipped=why)
-    return files
-
-
-def _parser_skips(files: dict[str, ParsedFile], skipped: dict[str, str]) -> list[str]:
-    """Files a parser gave up on, added to ``skipped``; a note for each."""
-    notes = []
-    for path, pf in sorted(files.items()):
-        if pf.skipped and path not in skipped:
-            skipped[path] = pf.skipped
-            notes.append(f"skipped {path!r}: {pf.skipped}")
-    return notes
-
-
 def _manifests(tree: dict[str, TreeEntry]) -> list[Source]:
     """The files that mark module roots (``go.mod``), with the language each belongs to."""
     owners = {language.manifest: language.name for language in LANGUAGES.values() if language.manifest}
@@ -116,25 +122,6 @@ def _module_roots(manifests: list[Source], blobs: dict[str, bytes]) -> ModuleRoo
         roots.setdefault(lang, {})[posixpath.dirname(entry.path)] = LANGUAGES[lang].module_path(
             blobs.get(entry.oid, b""))
     return roots
-
-
-@dataclass(frozen=True)
-class _Counts:
-    """What index_revision counted on the way, before the files are summed up."""
-
-    files: int
-    parsed: int
-    cached: int
-    skipped: int
-    bytes: int
-
-    def stats(self, files: dict[str, ParsedFile], seconds: float) -> IndexStats:
-        return IndexStats(
-            files=self.files, parsed=self.parsed, cached=self.cached, skipped=self.skipped,
-            symbols=sum(len(f.definitions) for f in files.values()), edges=sum(len(f.calls) for f in files.values()),
-            bytes=self.bytes, seconds=seconds, errors=sum(1 for f in files.values() if f.errors),
-            by_language=_count_languages(files),
-        )
 
 
 def _parse_all(items: list[tuple[str, str, bytes]], jobs: int | None) -> list[ParsedFile]:
@@ -180,13 +167,6 @@ def _ignore_interrupts() -> None:
 def _repath(pf: ParsedFile, path: str) -> ParsedFile:
     """A cached parse of the same blob, found under another path."""
     return pf if pf.path == path else LANGUAGES[pf.language].relocate(pf, path)
-
-
-def _count_languages(files: dict[str, ParsedFile]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for pf in files.values():
-        counts[pf.language] = counts.get(pf.language, 0) + 1
-    return counts
 
 
 def stats_line(stats: IndexStats) -> str:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections.abc import Callable
 
 from reviewvet.index.languages import LANGUAGES
 from reviewvet.index.records import Symbol
@@ -13,33 +13,29 @@ _RECEIVER_FORM = re.compile(r"^\(\*?(?P<type>\w+)\)\.(?P<name>\w+)$")
 
 
 class SymbolTable:
-    def __init__(self, symbols: list[Symbol]) -> None:
-        self.symbols = symbols
-        self.by_name: dict[str, list[Symbol]] = defaultdict(list)
-        self.by_path: dict[str, list[Symbol]] = defaultdict(list)
-        for s in symbols:
-            self.by_name[s.name].append(s)
-            self.by_path[s.path].append(s)
+    """Lookups over a revision's symbols, asked of two functions: the symbols of a name, and the
+    symbols of a file (so that an index can place only the files a question needs)."""
+
+    def __init__(self, named: Callable[[str], list[Symbol]], in_file: Callable[[str], list[Symbol]]) -> None:
+        self._named = named
+        self._in_file = in_file
 
     def find(self, identifier: str) -> list[Symbol]:
         """Every symbol the identifier can name; a qualifier narrows the name when it matches."""
         text = identifier.strip().removesuffix("()")
         receiver = _RECEIVER_FORM.match(text)
         if receiver:
-            return [s for s in self.by_name.get(receiver["name"], [])
-                    if s.receiver.lstrip("*") == receiver["type"]]
+            return [s for s in self._named(receiver["name"]) if s.receiver.lstrip("*") == receiver["type"]]
         if "." not in text:
-            return list(self.by_name.get(text, []))
+            return list(self._named(text))
         qualifier, name = text.rsplit(".", 1)
-        named = self.by_name.get(name, [])
-        narrowed = [s for s in named if _qualifies(s, qualifier)]
-        return narrowed
+        return [s for s in self._named(name) if _qualifies(s, qualifier)]
 
     def enclosing(self, path: str, line: int, end: int | None = None) -> Symbol | None:
         """The innermost symbol of ``path`` around ``line`` (or around most of ``line``..``end``:
         a quote that opens with a doc comment still belongs to the function below it)."""
         last = end if end is not None else line
-        overlapping = [s for s in self.by_path.get(path, []) if s.start <= last and line <= s.end]
+        overlapping = [s for s in self._in_file(path) if s.start <= last and line <= s.end]
         if not overlapping:
             return None
 
@@ -49,7 +45,7 @@ class SymbolTable:
         return max(overlapping, key=lambda s: (covered(s), -(s.end - s.start)))
 
     def in_file(self, path: str) -> list[Symbol]:
-        return list(self.by_path.get(path, []))
+        return list(self._in_file(path))
 
 
 def _qualifies(symbol: Symbol, qualifier: str) -> bool:

@@ -10,10 +10,11 @@ _MOD = 37
 _MASK = (1 << 64) - 1
 
 
-def line_hashes(text: str) -> dict[int, str]:  # noqa: C901 -- kept in the shape of GitHub's published algorithm
+def line_hashes(text: str, until: int | None = None) -> dict[int, str]:  # noqa: C901 -- kept in the shape of GitHub's published algorithm
     """The line hashes GitHub code scanning computes for a file (its rolling hash over the next
     100 characters of the file, spaces and tabs skipped, line endings as LF, plus an occurrence
-    count), by line number."""
+    count), by line number; with ``until``, those of the lines up to it only (a line's hash depends
+    on the text before it and the 100 characters after its start, never on the rest)."""
     first_mod = pow(_MOD, _BLOCK, 1 << 64)
     window = [0] * _BLOCK
     starts = [-1] * _BLOCK
@@ -52,6 +53,8 @@ def line_hashes(text: str) -> dict[int, str]:  # noqa: C901 -- kept in the shape
         update(code)
 
     for char in text:  # GitHub hashes UTF-16 code units: a character past U+FFFF is two of them
+        if until is not None and until in out:
+            return {line: value for line, value in out.items() if line <= until}
         code = ord(char)
         if code < 0x10000:
             feed(code)
@@ -63,6 +66,6 @@ def line_hashes(text: str) -> dict[int, str]:  # noqa: C901 -- kept in the shape
         if starts[state["index"]] != -1:
             emit()
         update(0)
-    return out
+    return out if until is None else {line: value for line, value in out.items() if line <= until}
 
 

@@ -32,15 +32,13 @@ class Snapshot:
     tree: dict[str, TreeEntry] = field(init=False)
     _files: OrderedDict[str, FileText | Unreadable] = field(init=False, default_factory=OrderedDict)
     _kept_bytes: int = field(init=False, default=0)
-    _by_name: dict[str, list[str]] = field(init=False, default_factory=dict)
+    _by_name: dict[str, list[str]] | None = field(init=False, default=None)
     _gitlinks: list[str] = field(init=False, default_factory=list)
+    _all_readable_bytes: int | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.tree = self.git.tree(self.rev)
-        for path, entry in self.tree.items():
-            self._by_name.setdefault(posixpath.basename(path), []).append(path)
-            if entry.is_submodule:
-                self._gitlinks.append(path)
+        self._gitlinks = [path for path, entry in self.tree.items() if entry.is_submodule]
 
     def grep(self, patterns: list[list[str]]) -> list[str] | None:
         """Paths holding, on one line, every fixed string of one of ``patterns`` (``git grep -F``)."""
@@ -80,9 +78,17 @@ class Snapshot:
             return Unreadable(path, f"is {entry.size} bytes, over the {self.max_bytes}-byte limit")
         return None
 
+    def readable(self, path: str) -> bool:
+        """Whether ``path`` is in the revision and may be read as text (not a link, submodule or too large)."""
+        return path in self.tree and self._refused(path) is None
+
     def readable_bytes(self, paths: list[str] | None = None) -> int:
         """How many bytes reading ``paths`` (default: every file) as text would read, from the tree's sizes."""
-        chosen = self.tree if paths is None else dict.fromkeys(p for p in paths if p in self.tree)
+        if paths is None:
+            if self._all_readable_bytes is None:
+                self._all_readable_bytes = sum(e.size for p, e in self.tree.items() if self._refused(p) is None)
+            return self._all_readable_bytes
+        chosen = dict.fromkeys(p for p in paths if p in self.tree)
         return sum(self.tree[p].size for p in chosen if self._refused(p) is None)
 
     def stream(self, paths: list[str] | None = None, *, keep: bool = False, batch_bytes: int = READ_BATCH_BYTES
@@ -145,9 +151,18 @@ class Snapshot:
                     return link
         return None
 
+    def named(self, name: str) -> list[str]:
+        """The paths whose last part is ``name`` (the index made on first use: most runs find every
+        claimed path where it is claimed)."""
+        if self._by_name is None:
+            self._by_name = {}
+            for path in self.tree:
+                self._by_name.setdefault(path.rpartition("/")[2], []).append(path)
+        return self._by_name.get(name, [])
+
     def suffix_matches(self, claimed: str) -> list[str]:
         name = posixpath.basename(claimed)
-        return sorted(p for p in self._by_name.get(name, []) if p.endswith("/" + claimed))
+        return sorted(p for p in self.named(name) if p.endswith("/" + claimed))
 
     def symlink_prefix(self, claimed: str) -> str | None:
         """The first leading directory of ``claimed`` that is a symbolic link in this tree."""
@@ -163,7 +178,7 @@ class Snapshot:
         """Paths that end ``claimed`` after a few characters of prose glued to its front."""
         name = posixpath.basename(claimed)
         return sorted(
-            p for p in self._by_name.get(name, [])
+            p for p in self.named(name)
             if claimed.endswith(p) and 0 < len(claimed) - len(p) <= 12
             and not claimed[: len(claimed) - len(p)].endswith("/")
         )

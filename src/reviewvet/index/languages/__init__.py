@@ -11,10 +11,13 @@ from __future__ import annotations
 import posixpath
 
 from reviewvet.index.languages import bats, go, python, shell, treesitter
-from reviewvet.index.languages.base import CallResolver, Language, Place, ResolverFactory, Scope, Target
+from reviewvet.index.languages.base import (
+    CallResolver, Language, Listed, Place, ResolverFactory, Scope, Symbols, Target,
+)
 
 __all__ = [
-    "LANGUAGES", "CallResolver", "Language", "Place", "ResolverFactory", "Scope", "Target", "by_fence",
+    "LANGUAGES", "CallResolver", "Language", "Listed", "Place", "ResolverFactory", "Scope", "Symbols", "Target",
+    "by_fence",
     "extensions_for_fence", "language_of", "raw_parse", "warm_up",
 ]
 

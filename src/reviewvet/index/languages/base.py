@@ -8,7 +8,7 @@ modules can import ``Language`` without importing each other.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -18,15 +18,73 @@ Target = tuple[str, str]  # (node id, confidence)
 Modules = Mapping[str, str]  # module root folder ("" for the repository root) -> module path
 
 
-@dataclass(frozen=True)
+class Symbols(Protocol):
+    """Where a resolver's symbols come from: asked by name or by file, so that a resolver reads only
+    the files its calls lead to (an index), or a list of every symbol (``listed``)."""
+
+    def named(self, name: str) -> list[Symbol]:
+        """Every symbol called ``name``, by path and then in the order its file defines them."""
+        ...
+
+    def in_file(self, path: str) -> list[Symbol]:
+        """The symbols ``path`` defines, in order."""
+        ...
+
+    def everything(self) -> list[Symbol]:
+        """Every symbol, by path and then in order (reads every file)."""
+        ...
+
+
 class Scope:
     """What a call resolver sees of a revision: every file (a shell script may source any of
-    them), the symbols of the languages that share the resolver, and their module roots."""
+    them; the mapping may read a file only when it is asked for), the symbols of the languages
+    that share the resolver, asked by name or by file, and their module roots."""
 
-    files: Mapping[str, ParsedFile]
-    symbols: tuple[Symbol, ...]
-    modules: Modules
-    languages: frozenset[str]
+    def __init__(self, files: Mapping[str, ParsedFile], symbols: Symbols, modules: Modules,
+                 languages: frozenset[str], load: Callable[[list[str]], None] | None = None) -> None:
+        self.files = files
+        self.modules = modules
+        self.languages = languages
+        self._symbols = symbols
+        self._load = load
+
+    def load(self, paths: list[str]) -> None:
+        """Read ``paths`` in one go, before asking ``files`` for each (when the mapping reads lazily)."""
+        if self._load is not None:
+            self._load(paths)
+
+    def named(self, name: str) -> list[Symbol]:
+        return [s for s in self._symbols.named(name) if s.language in self.languages]
+
+    def in_file(self, path: str) -> list[Symbol]:
+        return [s for s in self._symbols.in_file(path) if s.language in self.languages]
+
+    @property
+    def symbols(self) -> list[Symbol]:
+        """Every symbol of these languages: reads every file (a resolver that needs only some should
+        ask ``named`` or ``in_file``)."""
+        return [s for s in self._symbols.everything() if s.language in self.languages]
+
+
+class Listed:
+    """``Symbols`` over a list of every symbol of a revision."""
+
+    def __init__(self, symbols: Sequence[Symbol]) -> None:
+        self._all = list(symbols)
+        self._named: dict[str, list[Symbol]] = {}
+        self._in_file: dict[str, list[Symbol]] = {}
+        for s in symbols:
+            self._named.setdefault(s.name, []).append(s)
+            self._in_file.setdefault(s.path, []).append(s)
+
+    def named(self, name: str) -> list[Symbol]:
+        return self._named.get(name, [])
+
+    def in_file(self, path: str) -> list[Symbol]:
+        return self._in_file.get(path, [])
+
+    def everything(self) -> list[Symbol]:
+        return self._all
 
 
 class CallResolver(Protocol):
@@ -77,7 +135,7 @@ def nothing_to_load() -> None:
     return None
 
 
-def nothing_outside(files: Mapping[str, ParsedFile], modules: Modules) -> set[str]:
+def nothing_outside(files: Mapping[str, ParsedFile], paths: Collection[str], modules: Modules) -> set[str]:
     return set()
 
 
@@ -102,6 +160,7 @@ class Language:
     relocate: Callable[[ParsedFile, str], ParsedFile] = moved  # a cached parse reused at another path
     warm_up: Callable[[], None] = nothing_to_load  # load the parser before workers are forked
     grammar: str = ""  # the tree-sitter grammar package, for the benchmarks' raw-parse baseline
-    # the names under which this language's files import packages from outside the repository
-    # (``context`` of ``context.WithTimeout``): (every parsed file, this language's module roots)
-    outside: Callable[[Mapping[str, ParsedFile], Modules], set[str]] = nothing_outside
+    # the names under which ``files`` (of any language: each takes its own) import packages from outside
+    # the repository (``context`` of ``context.WithTimeout``): (the files to read, every source path of
+    # the revision, this language's module roots)
+    outside: Callable[[Mapping[str, ParsedFile], Collection[str], Modules], set[str]] = nothing_outside

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import builtins
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -151,7 +150,8 @@ def _visitor_class() -> Any:
 
         def visit_Call(self, node: cst.Call) -> None:  # noqa: N802
             names = self.get_metadata(QualifiedNameProvider, node.func, set())
-            self.found.call(node.func, self.get_metadata(PositionProvider, node).start.line,
+            called = node.func.attr if isinstance(node.func, cst.Attribute) else node.func  # the line of the name
+            self.found.call(node.func, self.get_metadata(PositionProvider, called).start.line,
                             tuple(sorted(q.name for q in names if q.name)))
 
     return Visitor
@@ -212,11 +212,6 @@ def _qualifies(symbol: Symbol, qualifier: str) -> bool:
     return owner == qualifier or owner.endswith("." + qualifier)
 
 
-def repository_roots(files: Iterable[ParsedFile]) -> set[str]:
-    """Top-level Python packages and modules of the repository itself."""
-    return {f.package.split(".", 1)[0] for f in files if f.language == NAME and f.package}
-
-
 # -- calls -----------------------------------------------------------------------------------------
 
 
@@ -224,28 +219,37 @@ class PythonResolver:
     """Calls resolved through the names libcst qualified, then ``self``, then the module itself."""
 
     def __init__(self, scope: Scope) -> None:
-        self.names: dict[str, str] = {}  # full dotted name -> id
-        self.methods_by_name: dict[str, list[str]] = defaultdict(list)
-        for s in scope.symbols:
-            self.names.setdefault(f"{s.package}.{s.local}" if s.package else s.local, s.id)
-            if s.kind == "method":
-                self.methods_by_name[s.name].append(s.id)
+        self.scope = scope
+        self.by_name: dict[str, dict[str, str]] = {}  # name -> full dotted name -> id (the first placed)
+
+    def _names(self, name: str) -> dict[str, str]:
+        if name not in self.by_name:
+            full: dict[str, str] = {}
+            for s in self.scope.named(name):
+                full.setdefault(f"{s.package}.{s.local}" if s.package else s.local, s.id)
+            self.by_name[name] = full
+        return self.by_name[name]
+
+    def _lookup(self, dotted: str) -> str | None:
+        return self._names(dotted.rsplit(".", 1)[-1]).get(dotted)
 
     def targets(self, pf: ParsedFile, call: Call) -> list[Target]:
         for candidate in call.candidates:
-            full = _absolute(pf.package, candidate)
-            if full in self.names:
-                return [(self.names[full], "exact")]
+            found = self._lookup(_absolute(pf.package, candidate))
+            if found:
+                return [(found, "exact")]
         if call.receiver_type:
-            found = self.names.get(f"{pf.package}.{call.receiver_type}.{call.name}")
+            found = self._lookup(f"{pf.package}.{call.receiver_type}.{call.name}")
             if found:
                 return [(found, "by-type")]
         if not call.qualifier:
-            found = self.names.get(f"{pf.package}.{call.name}")
+            found = self._lookup(f"{pf.package}.{call.name}")
             if found:
                 return [(found, "exact")]
-        elif call.name in self.methods_by_name:
-            return [(t, "by-name-only") for t in sorted(self.methods_by_name[call.name])]
+        else:
+            methods = sorted(s.id for s in self.scope.named(call.name) if s.kind == "method")
+            if methods:
+                return [(t, "by-name-only") for t in methods]
         written = f"{call.qualifier}.{call.name}" if call.qualifier else call.name
         return [(f"external:{written}", "external")]
 
@@ -259,12 +263,11 @@ def _absolute(module: str, name: str) -> str:
     return ".".join([*base, name.lstrip(".")])
 
 
-def _outside(files: Mapping[str, ParsedFile], modules: Mapping[str, str]) -> set[str]:
+def _outside(files: Mapping[str, ParsedFile], paths: Collection[str], modules: Mapping[str, str]) -> set[str]:
     """Modules imported as ``import x`` (or ``import x as y``) whose top level is not the repository's."""
-    own = [f for f in files.values() if f.language == NAME]
-    roots = repository_roots(own)
-    return {alias or imported.split(".", 1)[0] for f in own for alias, imported in f.imports
-            if alias != "from" and imported.split(".", 1)[0] not in roots}
+    roots = {module_name(path).split(".", 1)[0] for path in paths if path.endswith(".py")} - {""}
+    return {alias or imported.split(".", 1)[0] for f in files.values() if f.language == NAME
+            for alias, imported in f.imports if alias != "from" and imported.split(".", 1)[0] not in roots}
 
 
 PYTHON = Language(

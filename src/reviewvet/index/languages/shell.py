@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections import defaultdict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -59,16 +58,17 @@ def parse_commands(path: str, data: bytes, language: str, titles: Mapping[str, s
 
 
 def _calls(command: Node, titles: Mapping[str, str], imports: list[tuple[str, str]]) -> list[Call]:
-    name = ts.text(command.child_by_field_name("name"))
+    name_node = command.child_by_field_name("name")
+    name = ts.text(name_node)
     args = command.children_by_field_name("argument")
-    line = command.start_point[0] + 1
+    line = (name_node or command).start_point[0] + 1  # the command's name, after any VAR=value lines
     caller = _caller(command, titles)
     if name in _SOURCE_COMMANDS and args:
         imports.append((name, ts.text(args[0]).strip("'\"")))
         return []
     if name == "run":
         target = next((a for a in args if not _RUN_OPTIONS.match(ts.text(a))), None)
-        return [Call(caller, ts.text(target), line)] if target is not None else []
+        return [Call(caller, ts.text(target), target.start_point[0] + 1)] if target is not None else []
     if name in SHELL_BUILTINS or not re.fullmatch(r"[\w.@+-]+", name):
         return []
     return [Call(caller, name, line)]
@@ -93,17 +93,28 @@ class ShellResolver:
 
     def __init__(self, scope: Scope) -> None:
         self.files = scope.files
-        self.functions: dict[str, dict[str, str]] = defaultdict(dict)  # path -> name -> id
-        for s in scope.symbols:
-            if s.kind == "function":
-                self.functions[s.path].setdefault(s.name, s.id)
+        self.scope = scope
+        self.functions: dict[str, dict[str, str]] = {}  # name -> path -> id (the first a file defines)
+        self.visible: dict[str, list[str]] = {}  # path -> the files it sees, itself first
 
     def targets(self, pf: ParsedFile, call: Call) -> list[Target]:
-        for path in self._visible_files(pf.path):
-            found = self.functions.get(path, {}).get(call.name)
+        if pf.path not in self.visible:
+            self.visible[pf.path] = self._visible_files(pf.path)
+        defined = self._functions(call.name)
+        for path in self.visible[pf.path]:
+            found = defined.get(path)
             if found:
                 return [(found, "exact")]
         return [(f"external:{call.name}", "external")]
+
+    def _functions(self, name: str) -> dict[str, str]:
+        if name not in self.functions:
+            by_path: dict[str, str] = {}
+            for s in self.scope.named(name):
+                if s.kind == "function":
+                    by_path.setdefault(s.path, s.id)
+            self.functions[name] = by_path
+        return self.functions[name]
 
     def _visible_files(self, path: str, seen: set[str] | None = None) -> list[str]:
         """The file and, transitively, every file it sources or loads."""
