@@ -627,7 +627,7 @@ def parsers(parser: argparse.ArgumentParser, name: str = "reviewvet") -> list[tu
 
 def test_every_option_of_every_command_is_explained(capsys) -> None:
     commands = parsers(build_parser())
-    assert len(commands) == 22
+    assert len(commands) == 24
     for name, parser in commands:
         for action in parser._actions:
             if not isinstance(action, argparse._SubParsersAction):

@@ -5,6 +5,11 @@ size in a temporary folder, then times ingest, resolve and checks: the first run
 the process (cold: imports and caches empty) and the median of the following runs
 (warm), the peak memory of each stage, and how much of the total is spent inside
 the git processes reviewvet starts.
+
+``reviewvet bench verify --repo R --review FILE`` times the whole ``reviewvet verify``
+command on a real review instead, and ``reviewvet bench scale`` on generated repositories
+of growing size; both against the git floor of the review, measured in the same run
+(``reviewvet.bench.command`` and ``reviewvet.bench.floor``).
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """``reviewvet bench``: the benchmarks' options and their checks; the benchmarks themselves are
-``reviewvet.bench`` (verify, index, provenance, audit) and ``reviewvet.bench.calibrate``."""
+``reviewvet.bench`` (verify, index, provenance, audit, startup), ``reviewvet.bench.command``
+(verify --repo --review and scale: the whole command against the git floor of
+``reviewvet.bench.floor``) and ``reviewvet.bench.calibrate``."""
 
 from __future__ import annotations
 
@@ -10,26 +12,30 @@ from typing import TYPE_CHECKING, Any
 
 from reviewvet import bench
 from reviewvet.cli.emit import as_json, emit, lines
-from reviewvet.cli.options import add_output, add_repository
+from reviewvet.cli.options import add_base, add_output, add_repository
 from reviewvet.errors import UsageError
 
 if TYPE_CHECKING:
-    from reviewvet.cli.options import Subparsers
+    from reviewvet.cli.options import Container, Subparsers
 
 Runner = Callable[[argparse.Namespace], int]
 
 
 def add_parser(sub: Subparsers) -> None:
-    parser = sub.add_parser("bench", help="measure reviewvet on a generated repository and review",
+    parser = sub.add_parser("bench",
+                            help="measure reviewvet on generated repositories, or a real review against the git floor",
                             description=bench.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     kinds = parser.add_subparsers(dest="bench", metavar="BENCHMARK")
     kinds.required = True
-    verify = _benchmark(kinds, "verify", "ingest + resolve + checks for one review", run_verify, findings=30,
-                        runs=(5, "warm runs after the cold one"))
+    verify = _benchmark(kinds, "verify", "ingest + resolve + checks for one review; with --repo and --review, "
+                        "the whole command on a real review against the git floor", run_verify, findings=30,
+                        runs=(5, "warm runs after the cold one; with --repo, rounds of floor, cold and warm"))
     verify.add_argument("--keep", type=Path, default=None, metavar="FOLDER",
                         help="build the repository in this folder and keep it, with the review beside it "
                              "as FOLDER-review.md (to time the whole command: reviewvet verify FOLDER-review.md "
                              "--repo FOLDER --base main --head pr)")
+    _add_real_repository(verify)
+    _add_scale(kinds)
     index = _benchmark(kinds, "index", "cold and warm indexing against the raw tree-sitter parse time", run_index,
                        runs=(5, "repetitions; medians are reported"))
     index.add_argument("--changed", type=float, default=1.0, metavar="PERCENT",
@@ -48,6 +54,15 @@ def add_parser(sub: Subparsers) -> None:
     add_output(startup, ("text", "json"), "text", json_alias=True, help="format of the figures")
     startup.set_defaults(run=run_startup)
     _add_calibrate(kinds)
+    callgraph = kinds.add_parser("callgraph", help="precision and recall of the Go call graph against the Go "
+                                 "callgraph tool (-algo=static) on standard-library packages",
+                                 description="Index standard-library packages with reviewvet and compare its Go call "
+                                             "edges with `callgraph -algo=static` (needs go and callgraph: Debian "
+                                             "packages golang-go and golang-golang-x-tools).")
+    callgraph.add_argument("--packages", nargs="+", default=None, metavar="PACKAGE",
+                           help="standard-library packages (default net/http encoding/json text/template go/parser)")
+    add_output(callgraph, ("text", "json"), "text", json_alias=True, help="format of the figures")
+    callgraph.set_defaults(run=run_callgraph)
 
 
 def _benchmark(kinds: Subparsers, name: str, help: str, run: Runner, *, findings: int | None = None,
@@ -65,6 +80,60 @@ def _benchmark(kinds: Subparsers, name: str, help: str, run: Runner, *, findings
     add_output(parser, ("text", "json"), "text", json_alias=True, help="format of the figures")
     parser.set_defaults(run=run)
     return parser
+
+
+REAL_DESCRIPTION = """\
+Without --repo: build a synthetic repository and review of --files and --findings in a
+temporary folder and time ingest, resolve and checks in this process (cold, then warm).
+
+With --repo and --review: time the whole `reviewvet verify REVIEW --repo R --head H --base B`
+as a child process against the git floor of that review, in the same run. The floor is the git
+work a perfect verifier must do (one git merge-base, one git cat-file --batch of the claimed
+files at head and merge base, one bounded git blame per claimed file with all its ranges,
+MERGE_BASE..HEAD) plus a bare start of the same interpreter (python -c pass). Each round runs
+the floor, verify with an empty parse cache (cold) and the same command again (warm); medians
+of wall and CPU time and the peak memory of verify are reported, with warm/floor against the
+target (at most 3x). Nothing is written into the repository."""
+
+SCALE_DESCRIPTION = """\
+The same shape of review against generated repositories of each size (Go, shell and BATS files,
+built by one git fast-import in a temporary folder, or in --keep FOLDER), each measured like
+`bench verify --repo`: the git floor, verify cold and warm as a child process, peak memory.
+Targets: at the largest size, warm within 2x of warm at the smallest size, and peak memory under
+300 MiB. A verify that runs longer than --timeout is killed and reported as a timeout."""
+
+
+def _add_real_repository(verify: argparse.ArgumentParser) -> None:
+    verify.description = REAL_DESCRIPTION
+    verify.formatter_class = argparse.RawDescriptionHelpFormatter
+    group = add_repository(verify, default=None, title="a real repository (instead of a generated one)",
+                           help="the git repository the review is about (needs --review)")
+    group.add_argument("--review", type=Path, default=None, metavar="FILE", help="the review to verify")
+    group.add_argument("--head", default="HEAD", help="the pull request's head as verify takes it: a revision "
+                                                      "or 'auto' (default HEAD)")
+    add_base(group, merge_base=False)
+    _add_timeout(group)
+
+
+def _add_scale(kinds: Subparsers) -> None:
+    scale = kinds.add_parser("scale", help="verify against the git floor on generated repositories of growing size",
+                             description=SCALE_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    size = scale.add_argument_group("size")
+    size.add_argument("--sizes", default="300,3000,30000", metavar="N,N,...",
+                      help="files in each generated repository (default 300,3000,30000)")
+    size.add_argument("--findings", type=int, default=30, metavar="N", help="findings in the review (default 30)")
+    size.add_argument("--runs", type=int, default=3, metavar="N",
+                      help="rounds of floor, cold and warm verify per size (default 3)")
+    _add_timeout(size)
+    size.add_argument("--keep", type=Path, default=None, metavar="FOLDER",
+                      help="build the repositories and reviews in this new or empty folder and keep them")
+    add_output(scale, ("text", "json"), "text", json_alias=True, help="format of the figures")
+    scale.set_defaults(run=run_scale)
+
+
+def _add_timeout(container: Container) -> None:
+    container.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
+                           help="a verify run taking longer is stopped and reported as a timeout (default 600)")
 
 
 def _add_calibrate(kinds: Subparsers) -> None:
@@ -96,6 +165,8 @@ def _figures(args: argparse.Namespace, figures: dict[str, Any], text: Callable[[
 def run_verify(args: argparse.Namespace) -> int:
     import tempfile
 
+    if args.repo is not None or args.review is not None:
+        return run_verify_repository(args)
     if args.files < 10 or args.findings < 1 or args.runs < 1:
         raise UsageError("bench verify needs --files >= 10, --findings >= 1 and --runs >= 1")
     keep: Path | None = args.keep
@@ -107,6 +178,57 @@ def run_verify(args: argparse.Namespace) -> int:
         raise UsageError(f"--keep {str(keep)!r} exists and is not empty")
     return _figures(args, bench.bench_verify(keep, args.files, args.findings, args.runs, keep=True),
                     bench.format_figures)
+
+
+def run_verify_repository(args: argparse.Namespace) -> int:
+    from reviewvet.bench.command import bench_real, format_real
+
+    if args.repo is None or args.review is None:
+        raise UsageError("bench verify: --repo and --review go together")
+    if args.keep is not None:
+        raise UsageError("bench verify: --keep builds a generated repository; it does not go with --repo")
+    _check_rounds(args, "bench verify --repo")
+    return _figures(args, bench_real(args.repo, args.review, args.head, args.base, args.runs, args.timeout),
+                    format_real)
+
+
+def run_scale(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from reviewvet.bench.command import bench_scale, format_scale
+    from reviewvet.cli.emit import say
+
+    sizes = parse_sizes(args.sizes)
+    if args.findings < 1:
+        raise UsageError(f"bench scale: --findings {args.findings!r} must be 1 or more")
+    _check_rounds(args, "bench scale")
+    keep: Path | None = args.keep
+    if keep is not None:
+        if keep.exists() and (not keep.is_dir() or any(keep.iterdir())):
+            raise UsageError(f"--keep {str(keep)!r} exists and is not an empty folder")
+        keep.mkdir(parents=True, exist_ok=True)
+        return _figures(args, bench_scale(keep, sizes, args.findings, args.runs, args.timeout, say), format_scale)
+    with tempfile.TemporaryDirectory(prefix="reviewvet-bench-") as tmp:
+        figures = bench_scale(Path(tmp), sizes, args.findings, args.runs, args.timeout, say)
+    return _figures(args, figures, format_scale)
+
+
+def parse_sizes(text: str) -> list[int]:
+    """``--sizes``: comma-separated file counts, each at least 10."""
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise UsageError(f"--sizes {text!r} must be file counts separated by commas, like 300,3000") from None
+    if not sizes or min(sizes) < 10:
+        raise UsageError(f"--sizes {text!r} needs at least one size, each of 10 files or more")
+    return sizes
+
+
+def _check_rounds(args: argparse.Namespace, command: str) -> None:
+    if args.runs < 1:
+        raise UsageError(f"{command}: --runs {args.runs!r} must be 1 or more")
+    if not args.timeout > 0:
+        raise UsageError(f"{command}: --timeout {args.timeout!r} must be more than 0 seconds")
 
 
 def run_index(args: argparse.Namespace) -> int:
@@ -150,3 +272,9 @@ def run_calibrate(args: argparse.Namespace) -> int:
 
     emit(calibration_report(args.repo, args.reviews, args.map, args.head, args.base, args.format), args.output)
     return 0
+
+
+def run_callgraph(args: argparse.Namespace) -> int:
+    from reviewvet.bench.callgraph import DEFAULT_PACKAGES, format_callgraph_figures, run_bench
+
+    return _figures(args, run_bench(args.packages or DEFAULT_PACKAGES), format_callgraph_figures)
