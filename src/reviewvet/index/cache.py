@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 from pathlib import Path
 
 from reviewvet.index.names import names_of
@@ -87,14 +88,8 @@ class ParseCache:
         found: set[Key] = set()
         if self._db is None or not wanted:
             return found
-        oids = sorted({oid for oid, _ in wanted})
         try:
-            for i in range(0, len(oids), CHUNK):
-                chunk = oids[i:i + CHUNK]
-                rows = self._db.execute(
-                    f"SELECT oid, language FROM parsed WHERE version = ? AND oid IN ({','.join('?' * len(chunk))})",
-                    [PARSER_VERSION, *chunk])
-                found.update((oid, language) for oid, language in rows)
+            found.update((oid, language) for oid, language in self._parsed("oid, language", wanted))
         except sqlite3.Error as exc:
             self.problem = f"parse cache {str(self.path)!r} could not be read ({exc}); parsing without it"
             return set()
@@ -105,22 +100,24 @@ class ParseCache:
         found: dict[Key, ParsedFile] = {}
         if self._db is None or not wanted:
             return found
-        oids = sorted({oid for oid, _ in wanted})
         try:
-            for i in range(0, len(oids), CHUNK):
-                chunk = oids[i:i + CHUNK]
-                rows = self._db.execute(
-                    "SELECT oid, language, data FROM parsed WHERE version = ? "
-                    f"AND oid IN ({','.join('?' * len(chunk))})",
-                    [PARSER_VERSION, *chunk],
-                )
-                for oid, language, data in rows:
-                    found[(oid, language)] = ParsedFile.from_json(json.loads(data))
+            for oid, language, data in self._parsed("oid, language, data", wanted):
+                found[(oid, language)] = ParsedFile.from_json(json.loads(data))
         except (sqlite3.Error, ValueError, KeyError, TypeError) as exc:
             self.problem = f"parse cache {str(self.path)!r} could not be read ({exc}); parsing without it"
             return {}
         keep = set(wanted)
         return {k: v for k, v in found.items() if k in keep}
+
+    def _parsed(self, columns: str, keys: Iterable[Key]) -> Iterator[tuple[Any, ...]]:
+        """``columns`` of the current version's results for the blobs of ``keys``, a chunk of ids at a time."""
+        assert self._db is not None
+        oids = sorted({oid for oid, _ in keys})
+        for i in range(0, len(oids), CHUNK):
+            chunk = oids[i:i + CHUNK]
+            yield from self._db.execute(
+                f"SELECT {columns} FROM parsed WHERE version = ? AND oid IN ({','.join('?' * len(chunk))})",
+                [PARSER_VERSION, *chunk])
 
     def holders(self, role: str, name: str) -> set[Key] | None:
         """The blobs (and languages) whose files have ``name`` in ``role`` (``names.DEFINES`` ...);
