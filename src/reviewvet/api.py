@@ -38,21 +38,21 @@ from reviewvet.model.review import Finding, Review
 from reviewvet.report import RenderOptions, render
 from reviewvet.model.source import FileText, Revisions
 from reviewvet.model.verification import CheckOptions, Verification, VerifyOptions
+from reviewvet.resolve.facts import RepositoryFacts
 from reviewvet.workspace import RevisionPair, Workspace
 
 if TYPE_CHECKING:
     from reviewvet.checks.context import CheckContext
     from reviewvet.checks.provenance import Claim
     from reviewvet.index.model import RepoIndex
-    from reviewvet.resolve.facts import RepositoryFacts
     from reviewvet.rules.context import Convention
 
 DEFAULTS = VerifyOptions()
 
 __all__ = [
-    "BlameResult", "CheckOptions", "Finding", "FindingVerdict", "RenderOptions", "Review", "ReviewvetError",
-    "Verification", "VerifyOptions", "Workspace", "blame", "index", "load_review", "open_workspace", "read_review",
-    "render", "verify", "verify_findings", "verify_repository",
+    "BlameResult", "CheckOptions", "Finding", "FindingVerdict", "RenderOptions", "RepositoryFacts", "Review",
+    "ReviewvetError", "Verification", "VerifyOptions", "Workspace", "blame", "index", "load_review",
+    "open_workspace", "read_review", "render", "verify", "verify_findings", "verify_repository",
 ]
 
 

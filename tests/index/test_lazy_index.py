@@ -98,3 +98,18 @@ def test_outside_packages_are_found_from_the_files_importing_them(warm) -> None:
     lazy = warm()
     assert {name for name in asked if lazy.imports_from_outside(name)} == outside
     assert not lazy.imports_from_outside("nosuchpackage")
+
+
+def test_a_cold_index_parses_in_batches_and_keeps_nothing_the_cache_holds(tmp_path: Path, monkeypatch) -> None:
+    from reviewvet.index import build
+
+    path = build_callgraph_repo(tmp_path / "repo")
+    whole = index_revision(Git(path), "HEAD").symbols  # no cache: everything parsed is kept
+    monkeypatch.setattr(build, "PARSE_BATCH_BYTES", 200)  # a few files per batch
+    cache = ParseCache(tmp_path / "cache")
+    try:
+        index = index_revision(Git(path), "HEAD", cache=cache)
+        assert index.counts.parsed > 3 and loaded(index) == len(index.left_out)
+        assert index.symbols == whole
+    finally:
+        cache.close()

@@ -25,6 +25,7 @@ from reviewvet.model.source import TreeEntry
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 PARALLEL_MIN_BYTES = 256 * 1024
+PARSE_BATCH_BYTES = 16 * 1024 * 1024  # source read, parsed and cached at a time
 Source = tuple[TreeEntry, str]  # a tree entry and the language it is indexed as
 
 
@@ -57,23 +58,49 @@ def index_revision(
     complete = cache is not None and _is_commit_id(rev) and cache.complete(marker)
     known = cache.known((e.oid, lang) for e, lang in usable) if cache and not complete else set()
     todo = [] if complete else [(e, lang) for e, lang in usable if (e.oid, lang) not in known]
-    manifests = _manifests(tree)
-    blobs = git.read_blobs([e.oid for e, _ in todo] + [m.oid for m, _ in manifests])
-    parsed = _parse_all([(e.path, lang, blobs.get(e.oid, b"")) for e, lang in todo], jobs)
+    fresh = _parse_todo(git, todo, jobs, cache)
     if cache is not None:
-        cache.put_many({(e.oid, lang): pf for (e, lang), pf in zip(todo, parsed, strict=True)})
         if cache.problem:
             notes.append(cache.problem)
         elif not complete and _is_commit_id(rev):
             cache.mark_complete(marker)
     languages = {entry.path: lang for entry, lang in sources}
-    files = SourceFiles(usable, {pf.path: pf for pf in parsed},
+    files = SourceFiles(usable, fresh,
                         {path: ParsedFile(path, languages[path], skipped=why) for path, why in skipped.items()},
                         cache, lambda lost: _reparse(git, lost), _repath)
-    modules = _module_roots(manifests, blobs)
+    manifests = _manifests(tree)
+    modules = _module_roots(manifests, git.read_blobs([m.oid for m, _ in manifests]))
     counts = _Counts(len(sources), len(todo), len(usable) - len(todo), len(skipped), sum(e.size for e, _ in usable),
                      time.perf_counter() - started)
     return RepoIndex(rev, files, modules, counts, notes, frozenset(skipped))
+
+
+def _parse_todo(git: Git, todo: list[Source], jobs: int | None, cache: ParseCache | None) -> dict[str, ParsedFile]:
+    """Read and parse ``todo`` a batch at a time, each batch written to the cache before the next is
+    read; returns the files the cache does not hold (all of them without a cache, or once it fails),
+    so that neither the blobs nor the results of a large revision are in memory all at once."""
+    kept: dict[str, ParsedFile] = {}
+    for batch in _batches(todo, PARSE_BATCH_BYTES):
+        blobs = git.read_blobs([e.oid for e, _ in batch])
+        parsed = _parse_all([(e.path, lang, blobs.get(e.oid, b"")) for e, lang in batch], jobs)
+        if cache is not None:
+            cache.put_many({(e.oid, lang): pf for (e, lang), pf in zip(batch, parsed, strict=True)})
+        if cache is None or cache.problem:
+            kept.update((pf.path, pf) for pf in parsed)
+    return kept
+
+
+def _batches(todo: list[Source], size: int) -> Iterator[list[Source]]:
+    batch: list[Source] = []
+    total = 0
+    for item in todo:
+        batch.append(item)
+        total += item[0].size
+        if total >= size:
+            yield batch
+            batch, total = [], 0
+    if batch:
+        yield batch
 
 
 def _language(path: str, by_extension: dict[str, str | None]) -> str | None:
