@@ -378,7 +378,9 @@ def inputs(capsys, tmp_path: Path, repo):
     db = tmp_path / "audit.duckdb"
     code = main(["audit", "ingest", str(review), "--repo", str(repo.path), "--map", str(mapping), "--db", str(db)])
     assert code == 0
-    assert capsys.readouterr().out == "1 files: 1 added, 0 replaced, 0 unverified, 0 unchanged, 0 skipped\n"
+    assert capsys.readouterr().out == ("1 files: 1 added, 0 replaced, 0 unverified, 0 unchanged, 0 skipped\n"
+                                       "1 reviews: 0 verified at the reviewed head, 0 at a substitute head, "
+                                       "1 at a head given, 0 unverified\n")
     return {"repo": str(repo.path), "review": str(review), "map": str(mapping), "db": str(db)}
 
 

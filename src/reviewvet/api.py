@@ -59,13 +59,14 @@ __all__ = [
 @contextmanager
 def open_workspace(repo: str | Path, head: str = "HEAD", base: str | None = None, merge_base: str | None = None,
                    *, cache_dir: Path | None = None, use_cache: bool = True,
-                   facts: RepositoryFacts | None = None) -> Iterator[Workspace]:
+                   facts: RepositoryFacts | None = None, substitute: bool = False) -> Iterator[Workspace]:
     """A workspace over ``repo`` at ``head`` (a revision, or ``auto``: each review's own head, else its
     pull request's ref, else a commit its subjects name), compared with the merge base of ``base``
     and head (or ``merge_base`` as given). Parsed files are cached in ``cache_dir`` (default
     ``$REVIEWVET_CACHE_DIR`` or ``~/.cache/reviewvet``) unless ``use_cache`` is false, and so are the
     lookups (the lines and words of each blob) that spare later runs reading every file. What depends
-    only on the repository's refs is asked of ``facts`` (share one between workspaces of a repository)."""
+    only on the repository's refs is asked of ``facts`` (share one between workspaces of a repository).
+    ``substitute``: the head is known to stand in for the reviewed one (never taken at its word)."""
     from reviewvet.checks.search import normalised_lines
     from reviewvet.checks.symbols import words_of
     from reviewvet.index.cache import ParseCache
@@ -75,7 +76,7 @@ def open_workspace(repo: str | Path, head: str = "HEAD", base: str | None = None
     lookups = BlobLookups(cache.path.parent, words_of, normalised_lines) if cache is not None else None
     try:
         workspace = Workspace(Path(repo), head=head, base=base, merge_base=merge_base, cache=cache, lookups=lookups,
-                              facts=facts)
+                              facts=facts, substitute=substitute)
     except BaseException:
         for store in (cache, lookups):
             if store is not None:

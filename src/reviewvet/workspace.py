@@ -47,11 +47,12 @@ class Workspace:
 
     def __init__(self, repo: Path, *, head: str = "HEAD", base: str | None = None, merge_base: str | None = None,
                  cache: ParseCache | None = None, lookups: BlobLookups | None = None,
-                 facts: RepositoryFacts | None = None) -> None:
+                 facts: RepositoryFacts | None = None, substitute: bool = False) -> None:
         self.git = Git(repo)
         self.head, self.base, self.merge_base = head, base, merge_base
         self.cache = cache
         self.facts = facts if facts is not None else RepositoryFacts()  # what the repository's refs make true
+        self.substitute = substitute  # the head stands in for the reviewed one (see resolve_revisions)
         self.lookups = lookups
         self.lock = threading.RLock()
         self.memos = Memos()
@@ -99,7 +100,8 @@ class Workspace:
         key = (self.head, self.base, self.merge_base, _review_key(review))
         if key not in self._revisions:
             self._revisions[key] = resolve_revisions(self.git, review, head=self.head, base=self.base,
-                                                     merge_base=self.merge_base, facts=self.facts)
+                                                     merge_base=self.merge_base, facts=self.facts,
+                                                     substitute=self.substitute)
         return self._revisions[key]
 
     def pair(self, revisions: Revisions) -> RevisionPair:

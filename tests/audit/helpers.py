@@ -190,9 +190,9 @@ def counts(db: Path) -> dict[str, int]:
 
 
 def review_row(rid: str, title: str) -> tuple[object, ...]:
-    """A row of `reviews` (18 columns)."""
+    """A row of `reviews` (19 columns)."""
     return (rid, f"{rid}.md", title, "acme/kettle", 7, "pr", "1", "2026-02-10", "2026-02", "markdown",
-            "abc1234", None, None, "unverified", "test", 0, None, None)
+            "abc1234", None, None, "unverified", "test", 0, None, None, None)
 
 
 def finding_row(rid: str, n: int, *, line: int | None = 13) -> tuple[object, ...]:

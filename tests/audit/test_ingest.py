@@ -84,13 +84,19 @@ def test_folder_lists_non_review_files_and_empty_reviews_as_skipped(tmp_path: Pa
     assert query(db, "SELECT source FROM reviews") == [(str(folder / "pr-7.md"),)]
 
 
+def lost_review(commit: str = "0badc0d") -> str:
+    """A kettle review whose head is not in the repository and whose commit subject matches none."""
+    return kettle_review(commit).replace("kettle: refuse to boil without water", "kettle: a commit never pushed")
+
+
 def test_review_whose_head_is_not_in_the_repository_is_stored_unverified(tmp_path: Path, kettle: Any) -> None:
     repo, _ = kettle
-    review = write(tmp_path, "pr-7.md", kettle_review("0badc0d"))
+    review = write(tmp_path, "pr-7.md", lost_review())
     db = tmp_path / "audit.duckdb"
     code, out, _ = cli("audit", "ingest", review, "--repo", repo.path, "--db", db)
     assert code == 0
-    reason = "the review's head (0badc0d) is not in the repository"
+    reason = ("the review's head (0badc0d) is not in the repository, its pull request has no ref here and no "
+              "commit matches its commit subjects")
     assert f"unverified: {review}: {reason}" in out
     assert query(db, "SELECT status, reason, head_named, head_used FROM reviews") == [
         ("unverified", reason, "0badc0d", None)]
@@ -100,13 +106,14 @@ def test_review_whose_head_is_not_in_the_repository_is_stored_unverified(tmp_pat
 
 def test_mapping_file_gives_an_unnamed_head(tmp_path: Path, kettle: Any) -> None:
     repo, head = kettle
-    review = write(tmp_path, "pr-7.md", kettle_review("0badc0d"))
+    review = write(tmp_path, "pr-7.md", lost_review())
     mapping = write(tmp_path, "map.yaml", "pr-7.md:\n  head: fix/dry-kettle\n  base: main\n")
     db = tmp_path / "audit.duckdb"
     code, out, err = cli("audit", "ingest", review, "--repo", repo.path, "--map", mapping, "--db", db)
     assert code == 0, err
     assert "1 added" in out
-    assert query(db, "SELECT status, head_used FROM reviews") == [("verified", head)]
+    assert query(db, "SELECT status, head_used, head_how, head_evidence FROM reviews") == [
+        ("verified", head, "map", "substitute-head")]
     assert query(db, "SELECT finding_key, status FROM findings ORDER BY 1") == [
         ("consolidated/I1", "verified"), ("consolidated/S1", "verified")]
 
@@ -125,12 +132,14 @@ def test_mapping_to_a_missing_revision_stores_the_review_unverified_with_the_rea
 
 def test_a_mapping_given_later_verifies_a_stored_unverified_review(tmp_path: Path, kettle: Any) -> None:
     repo, head = kettle
-    review = write(tmp_path, "pr-7.md", kettle_review("0badc0d"))
+    review = write(tmp_path, "pr-7.md", lost_review())
     mapping = write(tmp_path, "map.yaml", "pr-7.md: {head: fix/dry-kettle}\n")
     db = tmp_path / "audit.duckdb"
     assert cli("audit", "ingest", review, "--repo", repo.path, "--db", db)[0] == 0
-    assert cli("audit", "ingest", review, "--repo", repo.path, "--map", mapping, "--db", db)[0] == 0
-    assert query(db, "SELECT status, head_used FROM reviews") == [("verified", head)]
+    assert query(db, "SELECT status FROM reviews") == [("unverified",)]
+    code, out, _ = cli("audit", "ingest", review, "--repo", repo.path, "--map", mapping, "--db", db)
+    assert (code, out.startswith("1 files: 0 added, 1 replaced")) == (0, True), out
+    assert query(db, "SELECT status, head_used, head_how FROM reviews") == [("verified", head, "map")]
 
 
 def test_review_about_another_repository_than_origin_is_stored_unverified(tmp_path: Path, kettle: Any) -> None:
@@ -278,9 +287,9 @@ def test_rows_that_do_not_fit_skip_their_review_with_the_reason_and_the_store_is
     item = ing.Item(str(tmp_path / "r.md"), "r.md", "text")
     rows = {"reviews": [review_row("c" * 32, "bad")], "findings": [finding_row("c" * 32, 1, line=2**40)]}
     with Store(db) as store:
-        outcome = ing._store(store, item, [], ("unverified", "no --repo given", rows, 1))
-        good = ing._store(store, item, [], ("unverified", "no --repo given", {"reviews": [review_row("d" * 32, "ok")]},
-                                            0))
+        outcome = ing._store(store, item, [], ing.Checked("unverified", "no --repo given", rows, 1))
+        good = ing._store(store, item, [], ing.Checked("unverified", "no --repo given",
+                                                       {"reviews": [review_row("d" * 32, "ok")]}))
     assert (outcome.status, good.status) == ("skipped", "unverified")
     assert outcome.reason.startswith("cannot be stored: Conversion Error") and "INT32" in outcome.reason
     assert query(db, "SELECT review_id FROM reviews") == [("d" * 32,)]

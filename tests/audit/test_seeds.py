@@ -1,14 +1,19 @@
-"""The five real seed reports ingest as unverified (their repository is not here), with their
-findings and what their consolidators decided."""
+"""The five real seed reports ingest as unverified against another repository, with their
+findings and what their consolidators decided; against their own repository (a clone of the
+bundle in ../shared/real-repo/, whose origin is a local path) all five are verified."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .helpers import cli, markdown_tables, query
+from .helpers import ROOT, cli, markdown_tables, query
+
+BUNDLE = ROOT.parent / "shared" / "real-repo" / "rancher-desktop-daemon.bundle"
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +38,9 @@ def test_seeds_are_stored_unverified_with_their_findings(seed_store: Path) -> No
     assert [r[0] for r in rows] == ["000", "001", "002", "003", "004"]
     for prefix, status, reason, findings in rows:
         assert status == "unverified", prefix
-        assert reason.startswith("the review's head (") and reason.endswith(") is not in the repository"), prefix
+        assert reason.startswith(("the review's head (", "the review's commits")), prefix
+        assert reason.endswith(" is not in the repository, its pull request has no ref here and no commit "
+                               "matches its commit subjects"), prefix
         assert findings > 0, prefix
     assert query(seed_store, "SELECT DISTINCT status FROM findings") == [("unverified",)]
     assert query(seed_store, "SELECT count(*) FROM claims") == [(0,)]
@@ -73,3 +80,62 @@ def test_seed_000_dropped_codex_item_is_unlinked_and_reported(seed_store: Path) 
 def test_seed_000_reconciliation_keeps_all_four_items(seed_store: Path) -> None:
     written = [r[0] for r in consolidator(seed_store, "000", "c.written NOT LIKE 'retro:%'")]
     assert written == ["Claude I1", "Claude I2", "Claude S10", "Codex I1"]
+
+
+# -- against their own repository ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bundle_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bare clone of the bundle with its pull-request refs: its origin is the bundle's path."""
+    if not BUNDLE.is_file():
+        pytest.skip(f"the real repository's bundle is not available at {BUNDLE}")
+    repo = tmp_path_factory.mktemp("real-repo") / "rdd.git"
+    for command in (["clone", "--quiet", "--bare", str(BUNDLE), str(repo)],
+                    ["-C", str(repo), "fetch", "--quiet", str(BUNDLE), "refs/pull/*:refs/pull/*"]):
+        subprocess.run(["git", *command], check=True, capture_output=True)
+    return repo
+
+
+def test_every_seed_is_verified_against_its_own_repository_without_a_mapping(
+        seeds: Path, bundle_clone: Path, tmp_path: Path) -> None:
+    db = tmp_path / "audit.duckdb"
+    code, out, err = cli("audit", "ingest", seeds, "--repo", bundle_clone, "--db", db, "--format", "json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["counts"]["added"] == 5
+    assert summary["sample"] == {"reviews": 5, "reviewed_head": 1, "substitute_head": 4, "given_head": 0,
+                                 "substitute_by": {"pr-ref": 4}, "unverified": {}, "not_stored": 0}
+    rows = query(db, """SELECT regexp_extract(source, '(\\d{3})_', 1), status, head_evidence, head_how, head_used
+                        FROM reviews ORDER BY 1""")
+    pull = {pr: _rev(bundle_clone, f"refs/pull/{pr}/head") for pr in (234, 242, 295, 336)}
+    assert rows == [
+        ("000", "verified", "substitute-head", "pr-ref", pull[336]),
+        ("001", "verified", "substitute-head", "pr-ref", pull[336]),
+        ("002", "verified", "substitute-head", "pr-ref", pull[242]),
+        ("003", "verified", "reviewed-head", "review", pull[295]),
+        ("004", "verified", "substitute-head", "pr-ref", pull[234]),
+    ]
+    # The repository each review names is stored, though the clone's origin is a local path.
+    assert query(db, "SELECT DISTINCT repository FROM reviews WHERE repository IS NOT NULL") == [
+        ("rancher-sandbox/rancher-desktop-daemon",)]
+
+
+def test_a_base_naming_the_pull_request_gives_each_seed_its_own_merge_base(
+        seeds: Path, bundle_clone: Path, tmp_path: Path) -> None:
+    db = tmp_path / "audit.duckdb"
+    code, _, err = cli("audit", "ingest", seeds, "--repo", bundle_clone, "--base", "base/pr-{pr}", "--db", db)
+    assert code == 0, err
+    rows = query(db, "SELECT pr_number, merge_base FROM reviews ORDER BY source")
+    assert rows == [(pr, _merge_base(bundle_clone, f"base/pr-{pr}", f"refs/pull/{pr}/head"))
+                    for pr in (336, 336, 242, 295, 234)]
+
+
+def _rev(repo: Path, rev: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), "rev-parse", "--verify", "--end-of-options", rev],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def _merge_base(repo: Path, one: str, two: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), "merge-base", one, two],
+                          check=True, capture_output=True, text=True).stdout.strip()

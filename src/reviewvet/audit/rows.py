@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from reviewvet.model.review import Finding, Review
@@ -20,17 +21,29 @@ def review_id(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
+@dataclass(frozen=True)
+class HeadChoice:
+    """How a verified review's head was chosen (review, pr-ref, subjects, branch, map) and how certain
+    it is that the head holds the code the review read (reviewed-head, substitute-head, user-given-head)."""
+
+    how: str
+    evidence: str
+
+
 def review_rows(rid: str, source: str, review: Review, status: str, reason: str,
-                verification: Verification | None) -> Rows:
-    date = _date(review)
+                verification: Verification | None, *, choice: HeadChoice | None = None,
+                repository: str | None = None) -> Rows:
+    """``repository``: the name to store when the review gives none."""
+    date = review_date(review)
     revisions = verification.revisions if verification else None
+    evidence = choice.evidence if choice else (revisions.head_evidence if revisions else None)
     rows: Rows = {
-        "reviews": [(rid, source, review.title, review.repository, _int32(review.pr_number), review.pr_title,
-                     review.round, date, date[:7] if date else None, review.format,
+        "reviews": [(rid, source, review.title, review.repository or repository, _int32(review.pr_number),
+                     review.pr_title, review.round, date, date[:7] if date else None, review.format,
                      review.head_sha or (review.commits[-1].sha if review.commits else None),
                      revisions.head if revisions else None, revisions.merge_base if revisions else None,
                      status, reason, len(review.warnings), datetime.datetime.now(),
-                     revisions.head_evidence if revisions else None)],
+                     evidence if revisions else None, choice.how if choice and revisions else None)],
         "agents": [(rid, r.family, r.name, r.effort) for r in review.reviewers],
     }
     models = {r.family: r.name for r in review.reviewers}
@@ -58,7 +71,7 @@ def review_rows(rid: str, source: str, review: Review, status: str, reason: str,
                             _int32(q.span.start) if q.span else None, _int32(q.span.end) if q.span else None, q.role,
                             q.grade or None, q.evidence or None) for q in v.quotes]
         rows["claims"] += [(rid, f.key, "line", c.status, c.path, _int32(c.reference.start), _int32(c.reference.end),
-                            c.reference.written, None, verification.revisions.head_evidence) for c in v.lines]
+                            c.reference.written, None, evidence) for c in v.lines]
         rows["claims"] += [(rid, f.key, "symbol", s.status, None, None, None, s.identifier, s.grade or None,
                             s.evidence or None) for s in v.symbols]
         if d is not None:
@@ -98,7 +111,7 @@ def _model(f: Finding, models: dict[str, str]) -> str | None:
     return models.get(families[0]) if len(families) == 1 else None
 
 
-def _date(review: Review) -> str | None:
+def review_date(review: Review) -> str | None:
     match = re.search(r"(\d{4})-(\d{2})-(\d{2})", review.date or "") or re.search(
         r"\b(20\d{2})(\d{2})(\d{2})-\d{6}", review.title or "")
     return f"{match.group(1)}-{match.group(2)}-{match.group(3)}" if match else None

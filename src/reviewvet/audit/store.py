@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from typing import Any, NoReturn
 
 from reviewvet.errors import ReviewvetError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 TABLES = ("reviews", "agents", "findings", "agent_findings", "claims", "rule_hits", "consolidator")
 
 _MIGRATIONS = {
@@ -61,6 +62,10 @@ _MIGRATIONS = {
         "ALTER TABLE claims ADD COLUMN grade VARCHAR",
         "ALTER TABLE claims ADD COLUMN evidence VARCHAR",
     ],
+    # How each review's head was chosen: review, pr-ref, subjects, branch or map (NULL: not verified).
+    3: [
+        "ALTER TABLE reviews ADD COLUMN head_how VARCHAR",
+    ],
 }
 
 # DuckDB's file header and its two database headers come before the first block.
@@ -68,7 +73,9 @@ _HEADER_BYTES = 3 * 4096
 # The only statements `audit sql` runs. DuckDB parses DESCRIBE, SHOW, SUMMARIZE, VALUES and
 # FROM-first queries as SELECT. PRAGMA is refused: some pragmas set options or write files
 # (profiling_output); its read-only forms are table functions: SELECT * FROM pragma_table_info('claims').
-_ALLOWED = "a single SELECT (WITH … SELECT, DESCRIBE, SHOW TABLES and SUMMARIZE are SELECTs too)"
+_ALLOWED = "SELECT statements only (WITH … SELECT, DESCRIBE, SHOW TABLES and SUMMARIZE are SELECTs too)"
+# Statements in one `audit sql` text: each may hold --max-rows rows in memory until all are printed.
+MAX_STATEMENTS = 100
 
 _KIND_NAMES = {"LOAD": "INSTALL or LOAD", "VARIABLE_SET": "SET VARIABLE", "COPY_DATABASE": "COPY FROM DATABASE"}
 
@@ -87,6 +94,18 @@ class QueryResult:
     columns: list[str]
     rows: list[tuple[Any, ...]]
     truncated: bool  # more rows than max_rows were there
+    statement: str = ""  # the statement's text, without the semicolon that ends it
+
+
+@dataclass(frozen=True)
+class StoredHead:
+    """What the store says of one review's verification (NULLs as None)."""
+
+    status: str | None
+    evidence: str | None  # reviewed-head, substitute-head, user-given-head
+    how: str | None  # review, pr-ref, subjects, branch, map
+    head: str | None
+    date: str | None  # the review's date, YYYY-MM-DD
 
 
 def default_db_path() -> Path:
@@ -94,10 +113,16 @@ def default_db_path() -> Path:
     return Path(os.environ.get("REVIEWVET_DB") or Path(base) / "reviewvet" / "audit.duckdb")
 
 
+STORAGE_VERSION = "v2.0.0"  # see pyproject.toml's duckdb pin
+
+
 def _config(*, files: bool) -> dict[str, Any]:
     """Locked down: no extension installed or loaded, no file but the store unless ``files``."""
     config: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False,
-                              "allow_community_extensions": False}
+                              "allow_community_extensions": False,
+                              # written in the oldest format of the pinned major version, so that any
+                              # DuckDB client of that major version reads the store
+                              "storage_compatibility_version": STORAGE_VERSION}
     if not files:
         config["enable_external_access"] = False
     config["lock_configuration"] = True
@@ -269,6 +294,12 @@ class Store:
         row = self._fetch("SELECT status FROM reviews WHERE review_id = ?", [review_id])
         return str(row[0][0]) if row else None
 
+    def head_of(self, review_id: str) -> StoredHead | None:
+        """How a stored review was verified: its status, head and how certain that head is."""
+        row = self._fetch("SELECT status, head_evidence, head_how, head_used, review_date FROM reviews "
+                          "WHERE review_id = ?", [review_id])
+        return StoredHead(*row[0]) if row else None
+
     def reviews_from(self, source: str) -> list[str]:
         return [r[0] for r in self._fetch("SELECT review_id FROM reviews WHERE source = ?", [source])]
 
@@ -325,27 +356,61 @@ class Store:
         columns = [d[0] for d in cursor.description] if cursor.description else []
         return columns, cursor.fetchall()
 
-    def user_query(self, sql: str, *, max_rows: int, timeout: float) -> QueryResult:
-        """A query the user wrote: exactly one SELECT, stopped after ``timeout`` seconds, at most
-        ``max_rows`` rows fetched. The store must be open read-only (it is, for `audit sql`)."""
+    def user_query(self, sql: str, *, max_rows: int, timeout: float) -> list[QueryResult]:
+        """A query text the user wrote: one or more SELECT statements, every one checked before any
+        runs (:func:`select_statements`), run in order and stopped once ``timeout`` seconds have
+        passed in all, at most ``max_rows`` rows fetched of each. The store must be open read-only
+        (it is, for `audit sql`)."""
+        statements = select_statements(sql)
+        deadline = time.monotonic() + timeout
+        results = []
+        for number, statement in enumerate(statements, 1):
+            where = f" at statement {number} of {len(statements)}, {_short(_statement_text(statement))!r}" if (
+                len(statements) > 1) else ""
+            results.append(self._user_select(statement, max_rows, (deadline, timeout), where))
+        return results
+
+    def _user_select(self, statement: Any, max_rows: int, limit: tuple[float, float], where: str) -> QueryResult:
+        """One checked statement, interrupted at the deadline of ``limit`` (deadline, seconds)."""
         import duckdb
 
-        statement = single_select(sql)
-        timer = threading.Timer(timeout, self.db.interrupt)
-        timer.start()
+        deadline, timeout = limit
+        if time.monotonic() >= deadline:
+            raise _over_time(timeout)
         try:
-            cursor = self.db.execute(statement)
-            columns = [d[0] for d in cursor.description] if cursor.description else []
-            rows = cursor.fetchmany(max_rows + 1)
+            with self._interrupted_at(deadline):
+                cursor = self.db.execute(statement)
+                columns = [d[0] for d in cursor.description] if cursor.description else []
+                rows = cursor.fetchmany(max_rows + 1)
         except duckdb.InterruptException as exc:
-            raise StoreError(f"query stopped after its time limit of {timeout:g} s", field="timeout") from exc
+            raise _over_time(timeout) from exc
         except duckdb.Error as exc:
-            raise self._failed(exc) from exc
+            if _is_damage(exc):
+                raise self._damaged(exc) from exc
+            raise StoreError(f"query failed{where}: {_first_line(exc)}") from exc
         except RuntimeError as exc:
             _reraise(exc)
+        return QueryResult(columns, rows[:max_rows], len(rows) > max_rows, _statement_text(statement))
+
+    @contextmanager
+    def _interrupted_at(self, deadline: float) -> Iterator[None]:
+        """Interrupt the statement this block runs once ``deadline`` (time.monotonic) has passed, and
+        again every 50 ms until the block ends: DuckDB forgets an interrupt sent before a statement starts."""
+        done = threading.Event()
+
+        def watch() -> None:
+            done.wait(max(deadline - time.monotonic(), 0.0))
+            while not done.is_set():
+                self.db.interrupt()
+                done.wait(0.05)
+
+        watcher = threading.Thread(target=watch, name="reviewvet-sql-deadline", daemon=True)
+        watcher.start()
+        try:
+            yield
         finally:
-            timer.cancel()
-        return QueryResult(columns, rows[:max_rows], len(rows) > max_rows)
+            done.set()
+            watcher.join()  # no interrupt reaches a later statement
 
     def export(self, sql: str, target: Path, fmt: str) -> None:
         """Write a query's result as CSV or Parquet through DuckDB's COPY (written whole or not at all)."""
@@ -361,27 +426,45 @@ class Store:
         os.replace(partial, target)
 
 
-def single_select(sql: str) -> str:
-    """``sql`` when it is exactly one SELECT statement, as DuckDB's own parser sees it;
-    StoreError saying what it is otherwise."""
+def select_statements(sql: str) -> list[Any]:
+    """The statements of ``sql`` as DuckDB's own parser splits them, when every one is a SELECT;
+    StoreError naming the first that is not otherwise (so nothing runs)."""
     import duckdb
 
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
         raise StoreError(f"query {_short(sql)!r} is not valid SQL: {_first_line(exc)}") from exc
-    if len(statements) != 1:
-        what = "is empty" if not statements else f"has {len(statements)} statements"
-        raise StoreError(f"query {_short(sql)!r} {what}; give {_ALLOWED}")
-    kind = statements[0].type
-    if kind != duckdb.StatementType.SELECT:
-        name = _KIND_NAMES.get(kind.name, kind.name.replace("_", " "))
-        hint = " (for pragma_table_info and the like: SELECT * FROM pragma_table_info('claims'))" if (
-            kind.name == "PRAGMA") else ""
-        article = "an" if name[0] in "AEIOU" else "a"
-        raise StoreError(f"query {_short(sql)!r} is {article} {name} statement; the store is read-only here: "
-                         f"give {_ALLOWED}{hint}")
-    return sql
+    if not statements:
+        raise StoreError(f"query {_short(sql)!r} is empty; give {_ALLOWED}")
+    if len(statements) > MAX_STATEMENTS:
+        raise StoreError(f"query {_short(sql)!r} has {len(statements)} statements; give at most {MAX_STATEMENTS}")
+    for number, statement in enumerate(statements, 1):
+        if statement.type != duckdb.StatementType.SELECT:
+            raise StoreError(_refusal(sql, statement, number, len(statements)))
+    return statements
+
+
+def _refusal(sql: str, statement: Any, number: int, count: int) -> str:
+    """Why the query text ``sql`` is refused: its statement ``number`` (of ``count``) is not a SELECT."""
+    kind = statement.type.name
+    name = _KIND_NAMES.get(kind, kind.replace("_", " "))
+    article = "an" if name[0] in "AEIOU" else "a"
+    hint = " (for pragma_table_info and the like: SELECT * FROM pragma_table_info('claims'))" if (
+        kind == "PRAGMA") else ""
+    what = f"is {article} {name} statement"
+    if count > 1:
+        what = f"was not run: its statement {number} of {count}, {_short(_statement_text(statement))!r}, {what}"
+    return f"query {_short(sql)!r} {what}; the store is read-only here: give {_ALLOWED}{hint}"
+
+
+def _statement_text(statement: Any) -> str:
+    """A parsed statement's text as written, without the space around it and its closing semicolon."""
+    return str(statement.query).strip().removesuffix(";").rstrip()
+
+
+def _over_time(timeout: float) -> StoreError:
+    return StoreError(f"query stopped after its time limit of {timeout:g} s", field="timeout")
 
 
 def _reraise(exc: RuntimeError) -> NoReturn:

@@ -138,6 +138,9 @@ def _serve(conn: Connection, fn: Callable[[Any], Any]) -> None:
     if hasattr(os, "setpgrp"):
         os.setpgrp()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A daemon to its parent (stopped with it), but free to start processes of its own: a cold
+    # index parses a large revision in a pool. They share its process group, so they go with it.
+    multiprocessing.current_process().daemon = False
     while True:
         try:
             task = conn.recv()

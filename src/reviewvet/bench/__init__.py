@@ -109,12 +109,12 @@ def format_provenance_figures(f: dict[str, Any]) -> str:
     ])
 
 
-def bench_audit(tmp: Path, reviews: int, findings: int, files: int) -> dict[str, Any]:
+def bench_audit(tmp: Path, reviews: int, findings: int, files: int, address: str | None = None) -> dict[str, Any]:
     """Ingest the same synthetic reviews into fresh stores: cold parse cache with one job, then a
-    warm cache with one and with two jobs."""
-    from reviewvet.audit.ingest import Item, Options, ingest
+    warm cache with one and with two local jobs, then on a Dask cluster of two workers (started
+    here, or the one at ``address``), with the cluster's own cost per job."""
+    from reviewvet.audit.ingest import Item, Options
     from reviewvet.model.verification import CacheOptions
-    from reviewvet.audit.store import Store
     from reviewvet.bench.synth import generate_repo, generate_review
     from reviewvet.git import Git
 
@@ -126,23 +126,66 @@ def bench_audit(tmp: Path, reviews: int, findings: int, files: int) -> dict[str,
              for i in range(reviews)]
     runs = {}
     for name, jobs in (("cold_jobs_1", 1), ("warm_jobs_1", 1), ("warm_jobs_2", 2)):
-        db = tmp / f"{name}.duckdb"
         options = Options(repo.path, "main", jobs=jobs, cache=CacheOptions(tmp / "parse-cache"))
-        started = time.perf_counter()
-        with Store(db) as store:
-            summary = ingest(store, items, options)
-        seconds = time.perf_counter() - started
-        runs[name] = {"seconds": seconds, "reviews_per_second": reviews / seconds,
-                      "verified": summary.count("added"), "store_bytes": db.stat().st_size}
-    return {"reviews": reviews, "findings_per_review": findings, "repository_files": files, "runs": runs}
+        runs[name] = _audit_run(tmp / f"{name}.duckdb", items, options)
+    cluster = _audit_cluster(tmp, items, Options(repo.path, "main", jobs=2, cache=CacheOptions(tmp / "parse-cache"),
+                                                 executor="dask"), address, runs)
+    return {"reviews": reviews, "findings_per_review": findings, "repository_files": files, "runs": runs,
+            "cluster": cluster}
+
+
+def _audit_run(db: Path, items: list[Any], options: Any) -> dict[str, Any]:
+    from reviewvet.audit.ingest import ingest
+    from reviewvet.audit.store import Store
+
+    started = time.perf_counter()
+    with Store(db) as store:
+        summary = ingest(store, items, options)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "reviews_per_second": len(items) / seconds, "verified": summary.count("added"),
+            "store_bytes": db.stat().st_size}
+
+
+def _audit_cluster(tmp: Path, items: list[Any], options: Any, address: str | None,
+                   runs: dict[str, Any]) -> dict[str, Any]:
+    """The cluster run (its workers warmed up first: reviewvet imported) and the engine's own cost
+    per job: the median round trip of a job that does nothing with the review it carries."""
+    import statistics
+    from dataclasses import replace
+
+    from reviewvet.audit import cluster
+
+    started = time.perf_counter()
+    with cluster.connect(address, workers=2, cache=options.cache.directory) as client:
+        start_seconds = time.perf_counter() - started
+        client.run(__import__, "reviewvet.audit.cluster")
+        workers = len(client.scheduler_info()["workers"])
+        name = f"cluster_dask_{workers}"
+        runs[name] = _audit_run(tmp / f"{name}.duckdb", items,
+                                replace(options, address=client.scheduler_info()["address"]))
+        [job] = cluster.make_jobs(cluster.ping, [(items[0], options)], options)
+        trips = []
+        for _ in range(20):
+            begin = time.perf_counter()
+            client.submit(cluster.ping, job, pure=False).result()
+            trips.append(time.perf_counter() - begin)
+    return {"engine": "dask", "workers": workers, "address": address or "local (started here)",
+            "start_seconds": start_seconds, "round_trip_seconds": statistics.median(trips),
+            "overhead_per_review_seconds": (runs[name]["seconds"] - runs["warm_jobs_2"]["seconds"]) / len(items)}
 
 
 def format_audit_figures(f: dict[str, Any]) -> str:
     lines = [f"{f['reviews']} reviews of {f['findings_per_review']} findings over a "
              f"{f['repository_files']}-file repository"]
     for name, run in f["runs"].items():
-        lines.append(f"{name:12} {run['seconds']:7.2f} s  {run['reviews_per_second']:6.1f} reviews/s  "
+        lines.append(f"{name:16} {run['seconds']:7.2f} s  {run['reviews_per_second']:6.1f} reviews/s  "
                      f"{run['verified']} verified  store {run['store_bytes'] / 2**20:.1f} MiB")
+    c = f["cluster"]
+    lines.append(f"cluster: {c['engine']}, {c['workers']} workers at {c['address']}, started in "
+                 f"{c['start_seconds']:.2f} s (not counted above)")
+    lines.append(f"cluster overhead per job: {c['round_trip_seconds'] * 1000:.1f} ms round trip of a job that does "
+                 f"nothing with its review; {c['overhead_per_review_seconds'] * 1000:+.1f} ms per review against "
+                 "warm_jobs_2")
     return "\n".join(lines)
 
 

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reviewvet.audit import DEFAULT_BUDGET
 from reviewvet.cli.emit import as_json, emit, lines
-from reviewvet.cli.options import add_base, add_checks, add_output, add_repository, cache_options, verify_options
+from reviewvet.cli.options import add_checks, add_output, add_repository, cache_options, verify_options
 from reviewvet.errors import UsageError
 from reviewvet.report.escape import visible
 
@@ -27,6 +25,7 @@ if TYPE_CHECKING:
     from reviewvet.cli.options import Subparsers
 
 REPORT_GROUPS = ("agent", "model", "month", "round")
+EXECUTORS = ("local", "dask")
 STATUSES = ("added", "replaced", "unverified", "unchanged", "skipped")
 T = TypeVar("T")
 
@@ -50,8 +49,10 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
 
 def _add_ingest(what: Subparsers) -> None:
     ingest = what.add_parser("ingest", help="add reviews: files, folders, or a branch of the repository",
-                             description="Each review is verified against --repo at the head it names (or the "
-                                         "head --map gives); otherwise it is stored as unverified, with the reason. "
+                             description="Each review is verified against --repo at the head --map gives, else "
+                                         "at the head 'verify --head auto' picks (its own, its pull request's ref, "
+                                         "or by its commit subjects), else at the newest head of another report of "
+                                         "its branch; otherwise it is stored as unverified, with the reason. "
                                          "The same text is never stored twice; a changed report replaces its rows.")
     ingest.add_argument("paths", nargs="*", type=Path, help="review files or folders of them")
     reviews = ingest.add_argument_group("reviews")
@@ -65,15 +66,35 @@ def _add_ingest(what: Subparsers) -> None:
                               "is stopped and listed as skipped, and the ingest goes on")
     repository = add_repository(ingest, default=None,
                                 help="the repository the reviews are about (without it, every review is unverified)")
-    add_base(repository, merge_base=False)
+    repository.add_argument("--base", default=None,
+                            help="base revision of every review (else the mapping's, else main or master); "
+                                 "{pr} in it is the review's pull request number (e.g. 'base/pr-{pr}'), and a "
+                                 "base so made that is not in the repository falls back to main or master")
+    repository.add_argument("--repo-name", default=None, metavar="OWNER/NAME",
+                            help="the repository's identity; a review about another repository is refused "
+                                 "(default: the origin's URL when it is a hosted one; a local path says nothing)")
     add_checks(ingest, context_default="each review's head")
+    _add_executor(ingest)
     _add_db(ingest)
     add_output(ingest, ("text", "json"), "text", help="format of the summary")
     ingest.set_defaults(run=run_ingest)
 
 
+def _add_executor(ingest: argparse.ArgumentParser) -> None:
+    group = ingest.add_argument_group("executor")
+    group.add_argument("--executor", choices=EXECUTORS, default="local",
+                       help="where reviews are verified: worker processes here (local, default), or the workers "
+                            "of a Dask distributed cluster (dask; needs pip install 'reviewvet[cluster]')")
+    group.add_argument("--address", default=None, metavar="ADDRESS",
+                       help="with --executor dask: the scheduler, e.g. tcp://scheduler:8786 (default: a cluster of "
+                            "--jobs worker processes on this machine)")
+
+
 def _add_report(what: Subparsers) -> None:
-    report = what.add_parser("report", help="per agent, model, month and round; the consolidator comparison")
+    report = what.add_parser("report", help="per agent, model, month and round; the consolidator comparison",
+                             description="First the sample (reviews found, verified at the reviewed head, at a "
+                                         "substitute or user-given head, unverified with the reasons), then the "
+                                         "tables; every rate as rate (k/n, 95% CI) with the Wilson interval.")
     report.add_argument("--by", nargs="+", choices=REPORT_GROUPS, default=["agent", "model"],
                         help="which groupings (default: agent model)")
     output = add_output(report, ("terminal", "markdown", "json"), "terminal", help="report format")
@@ -84,17 +105,24 @@ def _add_report(what: Subparsers) -> None:
 
 
 def _add_sql(what: Subparsers) -> None:
-    sql = what.add_parser("sql", help="run one read-only SELECT on the store",
-                          description="One SELECT statement (WITH … SELECT, DESCRIBE, SHOW TABLES and SUMMARIZE "
-                                      "included) on the store opened read-only, with no access to any other file "
-                                      "and no extensions; anything else is refused.")
-    sql.add_argument("query", help='e.g. "SELECT agent, count(*) FROM agent_findings GROUP BY agent"')
+    sql = what.add_parser("sql", help="run read-only SELECT statements on the store",
+                          description="SELECT statements (WITH … SELECT, DESCRIBE, SHOW TABLES and SUMMARIZE "
+                                      "included), separated by ';', on the store opened read-only, with no access "
+                                      "to any other file and no extensions. Every statement is checked before any "
+                                      "runs: if one is not a SELECT, none runs. Each statement's result is printed, "
+                                      "in order, with its column names as DuckDB gives them; when one fails, "
+                                      "nothing is printed.")
+    sql.add_argument("query", help='e.g. "SELECT agent, count(*) FROM agent_findings GROUP BY agent"; '
+                                   f"- reads the statements from standard input (UTF-8, at most {STDIN_LIMIT_TEXT})")
     bounds = sql.add_argument_group("bounds")
     bounds.add_argument("--max-rows", type=int, default=10_000, metavar="N",
-                        help="print at most N rows (default 10000)")
+                        help="print at most N rows of each statement (default 10000)")
     bounds.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                        help="stop the query after this long (default 60)")
-    output = add_output(sql, ("text", "csv", "json"), "text", help="result format: a text table, CSV or JSON")
+                        help="stop the statements after this long in all (default 60)")
+    output = add_output(sql, SQL_FORMATS, "table", json_alias=True,
+                        help="result format: a table ('text' is the same), CSV, JSON or Markdown tables; NULL is "
+                             "printed as NULL in a table and in Markdown, as null in JSON and as an empty field in "
+                             'CSV, where an empty string is ""')
     output.add_argument("--csv", dest="format", action="store_const", const="csv", help="the same as --format csv")
     _add_db(sql)
     sql.set_defaults(run=run_sql)
@@ -111,6 +139,8 @@ def _db(args: argparse.Namespace) -> Path:
 
 
 def _check_ingest(args: argparse.Namespace) -> None:
+    from reviewvet.audit import ingest as ing
+
     if not args.paths and not args.git_branch:
         raise UsageError("give review files or folders, or --git-branch BRANCH")
     if args.git_branch and args.repo is None:
@@ -120,6 +150,10 @@ def _check_ingest(args: argparse.Namespace) -> None:
         raise UsageError(f"--jobs {args.jobs!r} must be between 1 and {most} (four per CPU)")
     if not 0 < args.review_budget < float("inf"):
         raise UsageError(f"--review-budget {args.review_budget!r} must be a positive number of seconds")
+    if args.address is not None and args.executor != "dask":
+        raise UsageError("--address names a Dask scheduler: it needs --executor dask")
+    if args.repo_name is not None and not ing.valid_repo_name(args.repo_name):
+        raise UsageError(f"--repo-name {args.repo_name!r} must be OWNER/NAME (as in github.com/OWNER/NAME)")
 
 
 def run_ingest(args: argparse.Namespace) -> int:
@@ -128,7 +162,9 @@ def run_ingest(args: argparse.Namespace) -> int:
     _check_ingest(args)
     checks = verify_options(args)  # the flags' values are checked before any file is read
     options = ing.Options(args.repo, args.base, ing.load_mapping(args.map), jobs=args.jobs,
-                          budget=args.review_budget, verify=checks, cache=cache_options(args))
+                          budget=args.review_budget, verify=checks, cache=cache_options(args),
+                          executor=args.executor, address=args.address,
+                          repo_name=args.repo_name)
     summary = ingest_reviews(args.paths, args.git_branch, options, _db(args))
     emit(as_json(summary_data(summary)) if args.format == "json" else summary_text(summary), args.output)
     return 0
@@ -168,15 +204,32 @@ def _with_progress(console: Console, work: Callable[[Callable[[int, int, str], N
 
 def summary_data(summary: Summary) -> dict[str, object]:
     return {"files": len(summary.outcomes), "counts": {s: summary.count(s) for s in STATUSES},
-            "outcomes": [asdict(o) for o in summary.outcomes]}
+            "sample": summary.sample(), "outcomes": [asdict(o) for o in summary.outcomes]}
 
 
 def summary_text(summary: Summary) -> str:
     counts = ", ".join(f"{summary.count(s)} {s}" for s in STATUSES)
-    out = [f"{len(summary.outcomes)} files: {counts}"]
+    out = [f"{len(summary.outcomes)} files: {counts}", *sample_text(summary.sample())]
     out += [visible(f"  {o.status}: {o.source}: {o.reason}") for o in summary.outcomes
             if o.status in ("skipped", "unverified")]
     return lines(*out)
+
+
+def sample_text(sample: dict[str, Any]) -> list[str]:
+    """What the reviews found amount to, in one line (and one of the unverified by cause)."""
+    from reviewvet.audit.ingest import CAUSES
+
+    by = ", ".join(f"{n} {how}" for how, n in sample["substitute_by"].items())
+    unverified = sample["unverified"]
+    parts = [f"{sample['reviewed_head']} verified at the reviewed head",
+             f"{sample['substitute_head']} at a substitute head" + (f" ({by})" if by else ""),
+             f"{sample['given_head']} at a head given", f"{sum(unverified.values())} unverified"]
+    if sample["not_stored"]:
+        parts.append(f"{sample['not_stored']} not stored")
+    out = [f"{sample['reviews']} reviews: " + ", ".join(parts)]
+    if unverified:
+        out.append("unverified: " + ", ".join(f"{n} {CAUSES[cause]}" for cause, n in unverified.items()))
+    return out
 
 
 # -- report ---------------------------------------------------------------------------------------
@@ -195,6 +248,8 @@ def run_report(args: argparse.Namespace) -> int:
         if args.out is not None:
             written = report.write_outputs(store, found, args.out, args.by)
             print("written: " + ", ".join(str(p) for p in written), file=sys.stderr)
+            if not report.charts_available():
+                print(f"reviewvet: {report.CHARTS_NOTE}", file=sys.stderr)
     return 0
 
 
@@ -202,11 +257,16 @@ def render_tables(fmt: str, found: list[Table]) -> str:
     from reviewvet.audit import report
 
     if fmt == "json":
-        return as_json([{"title": t.title, "columns": t.columns, "rows": t.rows} for t in found])
+        return as_json(report.json_data(found))
     return lines(report.render_markdown(found) if fmt == "markdown" else report.render_terminal(found))
 
 
 # -- sql ------------------------------------------------------------------------------------------
+
+
+SQL_FORMATS = ("table", "text", "csv", "json", "markdown")  # text: the table's name before
+STDIN_LIMIT = 1 << 20  # bytes of query text read from standard input
+STDIN_LIMIT_TEXT = "1 MiB"
 
 
 def run_sql(args: argparse.Namespace) -> int:
@@ -216,24 +276,39 @@ def run_sql(args: argparse.Namespace) -> int:
         raise UsageError(f"--max-rows {args.max_rows!r} must be at least 1")
     if not 0 < args.timeout < float("inf"):
         raise UsageError(f"--timeout {args.timeout!r} must be a positive number of seconds")
+    sql = query_text(args.query)
     with Store(_db(args), read_only=True) as store:
-        result = store.user_query(args.query, max_rows=args.max_rows, timeout=args.timeout)
-    if result.truncated:
-        print(f"reviewvet: only the first {len(result.rows)} rows (--max-rows)", file=sys.stderr)
-    emit(render_result(args.format, result), args.output)
+        results = store.user_query(sql, max_rows=args.max_rows, timeout=args.timeout)
+    for number, result in enumerate(results, 1):
+        if result.truncated:
+            which = f" of statement {number}" if len(results) > 1 else ""
+            print(f"reviewvet: only the first {len(result.rows)} rows{which} (--max-rows)", file=sys.stderr)
+    emit(render_result(args.format, results), args.output)
     return 0
 
 
-def render_result(fmt: str, result: QueryResult) -> str:
-    from reviewvet.audit.report import Table, render_terminal
+def query_text(query: str) -> str:
+    """The query argument, or with ``-`` the UTF-8 text on standard input (at most STDIN_LIMIT bytes)."""
+    if query != "-":
+        return query
+    if sys.stdin is None:
+        raise UsageError("query '-': there is no standard input to read it from")
+    try:
+        data = sys.stdin.buffer.read(STDIN_LIMIT + 1)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"query '-': standard input cannot be read: {exc}") from exc
+    if len(data) > STDIN_LIMIT:
+        raise UsageError(f"query '-': standard input holds more than {STDIN_LIMIT_TEXT}; "
+                         f"give at most {STDIN_LIMIT} bytes of SQL")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"query '-': standard input is not UTF-8: byte {data[exc.start]:#04x} "
+                         f"at offset {exc.start}") from exc
 
-    if fmt == "json":
-        return as_json({"columns": result.columns, "rows": result.rows, "truncated": result.truncated})
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(result.columns)
-        writer.writerows(result.rows)
-        return buffer.getvalue()
-    table = render_terminal([Table("", result.columns, result.rows)]).rstrip()
-    return lines(table, f"{len(result.rows)} row(s)")
+
+def render_result(fmt: str, results: list[QueryResult]) -> str:
+    """Every statement's result in the format ``fmt`` (see reviewvet.cli.sql_results)."""
+    from reviewvet.cli.sql_results import render
+
+    return render(fmt, results)

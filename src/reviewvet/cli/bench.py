@@ -44,9 +44,13 @@ def add_parser(sub: Subparsers) -> None:
                             run_provenance, findings=30, runs=(3, "repetitions; medians are reported"))
     provenance.add_argument("--history", type=int, default=2000, metavar="N",
                             help="commits before the branch point (default 2000)")
-    audit = _benchmark(kinds, "audit", "audit ingest throughput: N synthetic reviews into a fresh store", run_audit,
+    audit = _benchmark(kinds, "audit", "audit ingest throughput: N synthetic reviews into a fresh store, "
+                       "locally with one and two jobs and on a Dask cluster of two workers", run_audit,
                        findings=8)
     audit.add_argument("--reviews", type=int, default=200, metavar="N", help="reviews to ingest (default 200)")
+    audit.add_argument("--address", default=None, metavar="ADDRESS",
+                       help="time the cluster run on the Dask scheduler at ADDRESS (default: a cluster of two "
+                            "local worker processes, started by the benchmark)")
     startup = kinds.add_parser("startup", help="start-up time of light commands against a bare interpreter",
                                description="Start the same Python bare (-c pass) and as `reviewvet --help` and "
                                            "`reviewvet rules list`, in turn, and report the medians and ratios.")
@@ -257,7 +261,7 @@ def run_audit(args: argparse.Namespace) -> int:
     if args.reviews < 1 or args.findings < 1 or args.files < 10:
         raise UsageError("bench audit needs --reviews >= 1, --findings >= 1 and --files >= 10")
     with tempfile.TemporaryDirectory(prefix="reviewvet-bench-") as tmp:
-        figures = bench.bench_audit(Path(tmp), args.reviews, args.findings, args.files)
+        figures = bench.bench_audit(Path(tmp), args.reviews, args.findings, args.files, args.address)
     return _figures(args, figures, bench.format_audit_figures)
 
 

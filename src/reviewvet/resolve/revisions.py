@@ -24,9 +24,12 @@ def resolve_revisions(
     base: str | None = None,
     merge_base: str | None = None,
     facts: RepositoryFacts | None = None,
+    substitute: bool = False,
 ) -> Revisions:
     """The revisions to verify ``review`` against; what depends only on the repository (its refs, the
-    subjects of its history) is asked of ``facts``, shared between reviews (default: one for this call)."""
+    subjects of its history) is asked of ``facts``, shared between reviews (default: one for this call).
+    ``substitute``: the head is known to stand in for the one reviewed (taken from another report of
+    the same branch), so it is never taken at its word, even for a review that names no head."""
     notes: list[str] = []
     refs = _refs_now(git, facts)
     # Which refs reach the review's head, and which commits share its subjects, only decide which head
@@ -50,6 +53,8 @@ def resolve_revisions(
     if shallow:
         notes.append("the repository is a shallow clone: history before its boundary is missing")
     evidence = head_evidence(git, head_check, head_sha, review)
+    if substitute and evidence == "user-given-head":
+        evidence = "substitute-head"  # the caller knows this head stands in for the reviewed one
     if evidence == "substitute-head":
         notes.append("the review's own head is not the one verified: a quote missing here may be code that "
                      "changed since the review, so the pull request's history is searched before any quote is "
