@@ -89,6 +89,39 @@ _UNSET_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTOR
               "GIT_REPLACE_REF_BASE")
 
 
+# The only commands with a transport: cloning and fetching the mirrors reviewvet creates itself for
+# cluster workers (audit/mirrors.py), never a repository it inspects. No hook, fsmonitor or pager
+# runs, nothing prompts, and only the usual transports (no ``ext::`` or other remote helper).
+_TRANSPORT_SETTINGS = tuple(arg for setting in (
+    f"core.hooksPath={os.devnull}",
+    "core.fsmonitor=false",
+    "core.pager=cat",
+    "gc.auto=0",
+    "maintenance.auto=false",
+    "protocol.allow=never",
+    "protocol.file.allow=always",
+    "protocol.git.allow=always",
+    "protocol.ssh.allow=always",
+    "protocol.http.allow=always",
+    "protocol.https.allow=always",
+) for arg in ("-c", setting))
+
+
+def transport(args: list[str], *, inside: Path | None, what: str) -> None:
+    """Run a clone (``inside`` None) or a fetch in the mirror ``inside``; GitError led by ``what``."""
+    where = ["-C", str(inside)] if inside is not None else []
+    env = {k: v for k, v in os.environ.items() if k not in _UNSET_ENV}
+    env.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    try:
+        proc = subprocess.run(["git", "--no-pager", *where, *_TRANSPORT_SETTINGS, *args], capture_output=True,
+                              env=env, check=False)
+    except FileNotFoundError as exc:
+        raise GitError("git is not installed or not on PATH") from exc
+    if proc.returncode != 0:
+        stderr = proc.stderr.decode("utf-8", "replace").strip()
+        raise GitError(f"{what}: git {args[0]} failed: {stderr}")
+
+
 @dataclass
 class Git:
     """Runs read-only git commands against one repository and times them."""

@@ -2,8 +2,8 @@
 
 A cluster worker that cannot read the client's repository path verifies against a mirror of
 the repository's URL: ``git clone --mirror`` the first time, ``git fetch`` only when a
-revision a review needs is missing; every other git command reads the mirror through
-``reviewvet.git``, as any repository. These two commands are the only ones reviewvet runs
+revision a review needs is missing (both through ``reviewvet.git.transport``); every other git
+command reads the mirror as any repository. These two commands are the only ones reviewvet runs
 with a transport, and only into folders it created itself (``<cache>/mirrors/``); a
 repository given by path is never fetched into.
 
@@ -18,32 +18,12 @@ import fcntl
 import hashlib
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from reviewvet.errors import GitError, UsageError
-
-# Settings for the transport commands: no hook, fsmonitor or pager runs, no prompt, and only the
-# usual transports (no ``ext::`` helper command, no other remote helper).
-_SETTINGS = tuple(arg for setting in (
-    f"core.hooksPath={os.devnull}",
-    "core.fsmonitor=false",
-    "core.pager=cat",
-    "gc.auto=0",
-    "maintenance.auto=false",
-    "protocol.allow=never",
-    "protocol.file.allow=always",
-    "protocol.git.allow=always",
-    "protocol.ssh.allow=always",
-    "protocol.http.allow=always",
-    "protocol.https.allow=always",
-) for arg in ("-c", setting))
-_UNSET_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR",
-              "GIT_NAMESPACE")
-
+from reviewvet.errors import UsageError
 
 def mirror_path(url: str, cache: Path) -> Path:
     """Where the mirror of ``url`` lives in the cache folder ``cache``."""
@@ -85,17 +65,9 @@ def _clone(url: str, path: Path) -> None:
 
 def _git(args: list[str], url: str, inside: Path | None = None) -> None:
     """Run a transport command (in the mirror ``inside``, for a fetch)."""
-    where = ["-C", str(inside)] if inside is not None else []
-    env = {k: v for k, v in os.environ.items() if k not in _UNSET_ENV}
-    env.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C")
-    try:
-        proc = subprocess.run(["git", "--no-pager", *where, *_SETTINGS, *args], capture_output=True, env=env,
-                              check=False)
-    except FileNotFoundError as exc:
-        raise GitError("git is not installed or not on PATH") from exc
-    if proc.returncode != 0:
-        stderr = proc.stderr.decode("utf-8", "replace").strip()
-        raise GitError(f"cannot mirror {url!r}: git {args[0]} failed: {stderr}")
+    from reviewvet.git import transport
+
+    transport(args, inside=inside, what=f"cannot mirror {url!r}")
 
 
 @contextmanager
