@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -13,7 +14,9 @@ sys.path.insert(0, str(ROOT / "fixtures"))
 from demo import DemoRepo, build_demo_repo  # noqa: E402
 from gitbuild import RepoBuilder  # noqa: E402
 
-SEEDS = ROOT.parent / "shared" / "seeds"
+SHARED = ROOT.parent / "shared"
+SEEDS = SHARED / "seeds"
+BUNDLE = SHARED / "real-repo" / "rancher-desktop-daemon.bundle"
 REVIEWS = ROOT / "fixtures" / "reviews"
 
 
@@ -52,3 +55,18 @@ def seeds() -> Path:
     if not SEEDS.is_dir():
         pytest.skip(f"the seed reports are not available at {SEEDS}")
     return SEEDS
+
+
+@pytest.fixture(scope="session")
+def real_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bare clone of the seeds' repository bundle with its pull-request refs, made once per session
+    (never the shared clone: tests build their own). Its origin is the bundle's path."""
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is absent: the seed reports and the real repository's bundle live there")
+    if not BUNDLE.is_file() or not SEEDS.is_dir():
+        pytest.skip(f"the real repository's bundle ({BUNDLE}) or the seed reports ({SEEDS}) are absent")
+    repo = tmp_path_factory.mktemp("real-repo") / "rdd.git"
+    for command in (["clone", "--quiet", "--bare", str(BUNDLE), str(repo)],
+                    ["-C", str(repo), "fetch", "--quiet", str(BUNDLE), "refs/pull/*:refs/pull/*"]):
+        subprocess.run(["git", *command], check=True, capture_output=True)
+    return repo

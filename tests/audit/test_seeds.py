@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from .helpers import ROOT, cli, markdown_tables, query
+from .helpers import cli, markdown_tables, query
 
-BUNDLE = ROOT.parent / "shared" / "real-repo" / "rancher-desktop-daemon.bundle"
 
 
 @pytest.fixture(scope="module")
@@ -85,22 +84,10 @@ def test_seed_000_reconciliation_keeps_all_four_items(seed_store: Path) -> None:
 # -- against their own repository ------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def bundle_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A bare clone of the bundle with its pull-request refs: its origin is the bundle's path."""
-    if not BUNDLE.is_file():
-        pytest.skip(f"the real repository's bundle is not available at {BUNDLE}")
-    repo = tmp_path_factory.mktemp("real-repo") / "rdd.git"
-    for command in (["clone", "--quiet", "--bare", str(BUNDLE), str(repo)],
-                    ["-C", str(repo), "fetch", "--quiet", str(BUNDLE), "refs/pull/*:refs/pull/*"]):
-        subprocess.run(["git", *command], check=True, capture_output=True)
-    return repo
-
-
 def test_every_seed_is_verified_against_its_own_repository_without_a_mapping(
-        seeds: Path, bundle_clone: Path, tmp_path: Path) -> None:
+        seeds: Path, real_repo: Path, tmp_path: Path) -> None:
     db = tmp_path / "audit.duckdb"
-    code, out, err = cli("audit", "ingest", seeds, "--repo", bundle_clone, "--db", db, "--format", "json")
+    code, out, err = cli("audit", "ingest", seeds, "--repo", real_repo, "--db", db, "--format", "json")
     assert code == 0, err
     summary = json.loads(out)
     assert summary["counts"]["added"] == 5
@@ -108,7 +95,7 @@ def test_every_seed_is_verified_against_its_own_repository_without_a_mapping(
                                  "substitute_by": {"pr-ref": 4}, "unverified": {}, "not_stored": 0}
     rows = query(db, """SELECT regexp_extract(source, '(\\d{3})_', 1), status, head_evidence, head_how, head_used
                         FROM reviews ORDER BY 1""")
-    pull = {pr: _rev(bundle_clone, f"refs/pull/{pr}/head") for pr in (234, 242, 295, 336)}
+    pull = {pr: _rev(real_repo, f"refs/pull/{pr}/head") for pr in (234, 242, 295, 336)}
     assert rows == [
         ("000", "verified", "substitute-head", "pr-ref", pull[336]),
         ("001", "verified", "substitute-head", "pr-ref", pull[336]),
@@ -122,12 +109,12 @@ def test_every_seed_is_verified_against_its_own_repository_without_a_mapping(
 
 
 def test_a_base_naming_the_pull_request_gives_each_seed_its_own_merge_base(
-        seeds: Path, bundle_clone: Path, tmp_path: Path) -> None:
+        seeds: Path, real_repo: Path, tmp_path: Path) -> None:
     db = tmp_path / "audit.duckdb"
-    code, _, err = cli("audit", "ingest", seeds, "--repo", bundle_clone, "--base", "base/pr-{pr}", "--db", db)
+    code, _, err = cli("audit", "ingest", seeds, "--repo", real_repo, "--base", "base/pr-{pr}", "--db", db)
     assert code == 0, err
     rows = query(db, "SELECT pr_number, merge_base FROM reviews ORDER BY source")
-    assert rows == [(pr, _merge_base(bundle_clone, f"base/pr-{pr}", f"refs/pull/{pr}/head"))
+    assert rows == [(pr, _merge_base(real_repo, f"base/pr-{pr}", f"refs/pull/{pr}/head"))
                     for pr in (336, 336, 242, 295, 234)]
 
 

@@ -3,7 +3,6 @@ reports verified against it, each built once per session. Both skip when ../shar
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +15,6 @@ from reviewvet.model.review import Review
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
-BUNDLE = SHARED / "real-repo" / "rancher-desktop-daemon.bundle"
 SEEDS = SHARED / "seeds"
 # The pull request each seed reviews (shared/real-repo/README.md): verified at refs/pull/N/head, base base/pr-N.
 SEED_PRS = {"000": 336, "001": 336, "002": 242, "003": 295, "004": 234}
@@ -39,20 +37,6 @@ def verify_at_pr(review: Review, repo: Path, pr: int) -> Verification:
 def seed_path(prefix: str) -> Path:
     [path] = SEEDS.glob(f"{prefix}_*.txt")
     return path
-
-
-@pytest.fixture(scope="session")
-def real_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A bare clone of the bundle with its pull-request refs (never the shared clone: tests build their own)."""
-    if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} is absent: the seed reports and the real repository's bundle live there")
-    if not BUNDLE.is_file() or not SEEDS.is_dir():
-        pytest.skip(f"the real repository's bundle ({BUNDLE}) or the seed reports ({SEEDS}) are absent")
-    repo = tmp_path_factory.mktemp("real-repo") / "rdd.git"
-    for command in (["clone", "--quiet", "--bare", str(BUNDLE), str(repo)],
-                    ["-C", str(repo), "fetch", "--quiet", str(BUNDLE), "refs/pull/*:refs/pull/*"]):
-        subprocess.run(["git", *command], check=True, capture_output=True)
-    return repo
 
 
 @pytest.fixture(scope="session")

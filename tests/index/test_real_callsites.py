@@ -12,14 +12,13 @@ from reviewvet.api import index, open_workspace
 from reviewvet.index.graph import Edge
 from reviewvet.index.model import RepoIndex
 
-from ..calibration.conftest import real_repo  # noqa: F401 (the fixture, shared rather than rebuilt)
 
 MOD = "github.com/rancher-sandbox/rancher-desktop-daemon"
 HEAD = "refs/pull/336/head"
 
 
 @pytest.fixture(scope="module")
-def pr_336(real_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> RepoIndex:  # noqa: F811
+def pr_336(real_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> RepoIndex:
     with open_workspace(real_repo, HEAD, cache_dir=tmp_path_factory.mktemp("cache")) as workspace:
         return index(workspace, HEAD)
 
