@@ -113,3 +113,10 @@ def test_a_cold_index_parses_in_batches_and_keeps_nothing_the_cache_holds(tmp_pa
         assert index.symbols == whole
     finally:
         cache.close()
+
+
+def test_top_level_code_and_outside_names_are_no_symbols_and_read_nothing(warm) -> None:
+    index = warm()
+    for node in ("scripts/deploy.sh::<main>", "external:fmt.Println", "by-name:Close (+40)"):
+        assert index.symbol(node) is None
+    assert loaded(index) == 0

@@ -95,8 +95,8 @@ class RepoIndex:
         """The symbol with id ``ident``; None for external calls and top-level code. Every id a call
         edge or a lookup gave out was placed on the way; another is looked for under the names its
         id may end in, and only then among every symbol."""
-        if ident in self._placed or ident.startswith(("external:", "by-name:")):
-            return self._placed.get(ident)
+        if ident in self._placed or ident.startswith(("external:", "by-name:")) or ident.endswith("<main>"):
+            return self._placed.get(ident)  # top-level code and outside names are no symbols
         for name in _names_in(ident):
             if self.with_id(ident, name) is not None:
                 return self._placed[ident]
