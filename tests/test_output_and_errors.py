@@ -13,6 +13,7 @@ tmp_path too (never /dev itself), so a broken writer cannot replace a system fil
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import stat
@@ -435,6 +436,30 @@ def test_ctrl_c_while_reading_the_review(tmp_path, repo):
                 proc.kill()
     assert (proc.returncode, out, err) == (130, "", "reviewvet: interrupted\n")
     assert list(target.parent.iterdir()) == []
+
+
+def test_a_review_from_a_pipe_is_read_to_its_end(tmp_path, repo, capsys):
+    fifo = tmp_path / "review.md"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with open(fifo, "wb") as pipe:  # blocks until reviewvet opens it for reading
+            for part in (REVIEW[:40], REVIEW[40:]):  # in two writes, as a shell pipeline may
+                pipe.write(part.encode("utf-8"))
+                pipe.flush()
+                time.sleep(0.05)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        code, out, err = run(capsys, *verify_args(repo, fifo, "--format", "json"))
+    finally:
+        writer.join(timeout=10)
+    assert code == 0, err
+    from_file = tmp_path / "copy.md"
+    from_file.write_text(REVIEW, encoding="utf-8")
+    _, whole, _ = run(capsys, *verify_args(repo, from_file, "--format", "json"))
+    assert json.loads(out)["findings"] == json.loads(whole)["findings"] != []
 
 
 def _open_when_read(fifo: Path, proc: subprocess.Popen[str]) -> int:
