@@ -294,7 +294,9 @@ def query_text(query: str) -> str:
     if sys.stdin is None:
         raise UsageError("query '-': there is no standard input to read it from")
     try:
-        data = sys.stdin.buffer.read(STDIN_LIMIT + 1)
+        from reviewvet.streams import read_at_most
+
+        data = read_at_most(sys.stdin.buffer, STDIN_LIMIT + 1)
     except (OSError, ValueError) as exc:
         raise UsageError(f"query '-': standard input cannot be read: {exc}") from exc
     if len(data) > STDIN_LIMIT:

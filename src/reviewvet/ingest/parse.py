@@ -8,15 +8,13 @@ one raw review per agent in the appendix, and hands each finding section to
 
 from __future__ import annotations
 
-import os
 import re
-import select
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reviewvet.errors import ReviewInputError
+from reviewvet.streams import read_at_most
 from reviewvet.ingest import header as hdr
 from reviewvet.ingest.blocks import Block, detect_format, flat_blocks, markdown_blocks
 from reviewvet.ingest.findings import SectionText, split_findings, unique_keys
@@ -30,7 +28,6 @@ from reviewvet.ingest.vocabulary import (
 )
 
 MAX_REVIEW_BYTES = 16 * 1024 * 1024
-STREAM_WAIT_SECONDS = 0.1  # how long a read of a pipe waits before Python may act on a Ctrl-C
 _FINDING_CATEGORIES = ("critical", "important", "suggestion", "design", "testing", "documentation")
 # An agent heading is a name, bracketed or not, maybe followed by "— Pass 1" / "- round 2". Each
 # pattern starts only where a run of its first characters starts, so none is quadratic on long runs.
@@ -72,29 +69,9 @@ def review_text(name: str, size: int, read: Callable[[], bytes]) -> str:
 def _read_at_most(path: Path, limit: int) -> bytes:
     try:
         with path.open("rb") as handle:
-            if stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                return handle.read(limit)
-            return _read_stream(handle.fileno(), limit)
+            return read_at_most(handle, limit)
     except OSError as exc:
         raise ReviewInputError(f"cannot read review {str(path)!r}: {exc.strerror}") from exc
-
-
-def _read_stream(fd: int, limit: int) -> bytes:
-    """A pipe or FIFO read to its end (or ``limit``) in short waits: a Ctrl-C that comes just before a
-    read would otherwise be noted and never acted on while the read blocks (Python raises the
-    interrupt between steps of its own, not inside a read it had not yet begun)."""
-    chunks: list[bytes] = []
-    size = 0
-    while size < limit:
-        ready, _, _ = select.select([fd], [], [], STREAM_WAIT_SECONDS)
-        if not ready:
-            continue
-        chunk = os.read(fd, min(64 * 1024, limit - size))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
 
 
 def parse_review(text: str, source: str = "<review>") -> Review:
