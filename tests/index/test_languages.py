@@ -155,10 +155,10 @@ def parse_recipe(path: str, data: bytes) -> ParsedFile:
 
 class RecipeResolver:
     def __init__(self, scope: Scope) -> None:
-        self.ids = {(s.path, s.name): s.id for s in scope.symbols}
+        self.scope = scope  # asked by name: a resolver reads only the files its calls lead to
 
     def targets(self, pf: ParsedFile, call: Call) -> list[Target]:
-        found = self.ids.get((pf.path, call.name))
+        found = next((s.id for s in self.scope.named(call.name) if s.path == pf.path), None)
         return [(found, "exact")] if found else [(f"external:{call.name}", "external")]
 
 

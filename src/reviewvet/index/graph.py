@@ -94,12 +94,11 @@ class CallSites:
     order ``call_edges`` lists them (by path, then call), so both views agree.
     """
 
-    def __init__(self, files: Mapping[str, ParsedFile], symbols: Symbols, modules: Mapping[str, Mapping[str, str]],
+    def __init__(self, files: SourceFiles, symbols: Symbols, modules: Mapping[str, Mapping[str, str]],
                  symbol: Callable[[str], Symbol | None]) -> None:
         self.files, self.symbols, self.modules = files, symbols, modules
         self._symbol = symbol  # a placed symbol by id
         self._resolver: _Resolver | None = None
-        self._sites: dict[str, list[tuple[ParsedFile, Call]]] | None = None
         self._into: dict[str, dict[str, list[Edge]]] = {}
 
     def resolver(self) -> _Resolver:
@@ -108,22 +107,12 @@ class CallSites:
         return self._resolver
 
     def sites(self, name: str) -> list[tuple[ParsedFile, Call]]:
-        """Every call site that may name ``name``, by path and then in file order: read from the
-        files the index says call it (``files.SourceFiles``), else from a map of every file."""
-        if isinstance(self.files, SourceFiles):
-            paths = self.files.having(CALLS, name)
-            self.files.load(paths)
-            return [(pf, call) for path in paths for pf in (self.files[path],)
-                    for call in pf.calls if name in call_names(call)]
-        if self._sites is None:
-            sites: dict[str, list[tuple[ParsedFile, Call]]] = defaultdict(list)
-            for path in sorted(self.files):
-                pf = self.files[path]
-                for call in pf.calls:
-                    for key in call_names(call):
-                        sites[key].append((pf, call))
-            self._sites = sites
-        return self._sites.get(name, [])
+        """Every call site that may name ``name``, by path and then in file order, read from the
+        files the index says call it."""
+        paths = self.files.having(CALLS, name)
+        self.files.load(paths)
+        return [(pf, call) for path in paths for pf in (self.files[path],) for call in pf.calls
+                if name in call_names(call)]
 
     def into(self, node: str) -> list[Edge]:
         """The edges that end at ``node``: a symbol id or ``external:<written name>``."""
@@ -151,8 +140,7 @@ class CallSites:
         if symbol is None and not node.endswith("<main>"):
             return []  # only symbols and top-level code call anything
         paths = [symbol.path] if symbol is not None else sorted(self.files)
-        if isinstance(self.files, SourceFiles):
-            self.files.load(paths)
+        self.files.load(paths)
         resolver = self.resolver()
         edges = []
         for path in paths:

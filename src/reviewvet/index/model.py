@@ -122,9 +122,6 @@ class RepoIndex:
         self.files.load_all()
         return self.files
 
-    def everything(self) -> list[Symbol]:
-        return self.symbols
-
     @cached_property
     def symbols(self) -> list[Symbol]:
         symbols = place_symbols(self.every_file(), self.modules)

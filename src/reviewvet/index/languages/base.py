@@ -20,7 +20,7 @@ Modules = Mapping[str, str]  # module root folder ("" for the repository root) -
 
 class Symbols(Protocol):
     """Where a resolver's symbols come from: asked by name or by file, so that a resolver reads only
-    the files its calls lead to (an index), or a list of every symbol (``listed``)."""
+    the files its calls lead to (an index), or a list of every symbol (``Listed``)."""
 
     def named(self, name: str) -> list[Symbol]:
         """Every symbol called ``name``, by path and then in the order its file defines them."""
@@ -28,10 +28,6 @@ class Symbols(Protocol):
 
     def in_file(self, path: str) -> list[Symbol]:
         """The symbols ``path`` defines, in order."""
-        ...
-
-    def everything(self) -> list[Symbol]:
-        """Every symbol, by path and then in order (reads every file)."""
         ...
 
 
@@ -59,18 +55,11 @@ class Scope:
     def in_file(self, path: str) -> list[Symbol]:
         return [s for s in self._symbols.in_file(path) if s.language in self.languages]
 
-    @property
-    def symbols(self) -> list[Symbol]:
-        """Every symbol of these languages: reads every file (a resolver that needs only some should
-        ask ``named`` or ``in_file``)."""
-        return [s for s in self._symbols.everything() if s.language in self.languages]
-
 
 class Listed:
     """``Symbols`` over a list of every symbol of a revision."""
 
     def __init__(self, symbols: Sequence[Symbol]) -> None:
-        self._all = list(symbols)
         self._named: dict[str, list[Symbol]] = {}
         self._in_file: dict[str, list[Symbol]] = {}
         for s in symbols:
@@ -82,9 +71,6 @@ class Listed:
 
     def in_file(self, path: str) -> list[Symbol]:
         return self._in_file.get(path, [])
-
-    def everything(self) -> list[Symbol]:
-        return self._all
 
 
 class CallResolver(Protocol):
