@@ -249,12 +249,3 @@ def test_repo_name_must_be_owner_slash_name(tmp_path: Path, name: str) -> None:
     assert not (tmp_path / "a.duckdb").exists()
 
 
-@pytest.mark.parametrize(("url", "local"), [
-    ("/srv/mirrors/kettle.git", True), ("./kettle.git", True), ("../kettle.bundle", True),
-    ("file:///srv/kettle.git", True), ("FILE:///srv/kettle.git", True), ("C:\\mirrors\\kettle", True),
-    ("c:/mirrors/kettle", True), ("kettle.git", True), ("./a:b/kettle.git", True),
-    ("https://github.com/acme/kettle.git", False), ("ssh://git@example.com/acme/kettle", False),
-    ("git@github.com:acme/kettle.git", False), ("example.com:acme/kettle", False), ("git://example.com/k", False),
-])
-def test_local_urls_are_told_from_hosted_ones_as_git_reads_them(url: str, local: bool) -> None:
-    assert ing.is_local_url(url) is local

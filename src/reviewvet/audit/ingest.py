@@ -31,6 +31,7 @@ from reviewvet.audit import DEFAULT_BUDGET
 from reviewvet.audit.workers import Stopped
 from reviewvet.errors import ReviewvetError, RevisionError, UsageError, about
 from reviewvet.model.verification import CacheOptions, VerifyOptions
+from reviewvet.remotes import is_local_url
 
 if TYPE_CHECKING:
     from reviewvet.model.review import Review
@@ -373,17 +374,6 @@ def _other_repository(repo: Path, named: str | None, stated: str | None = None) 
     if path == wanted or path.endswith("/" + wanted) or path.endswith(":" + wanted):
         return ""
     return f"the review is about {named!r}, but the repository's origin is {remote!r}"
-
-
-def is_local_url(url: str) -> bool:
-    """Whether a remote URL is a path on this machine (or a file:// URL) rather than a hosted
-    repository, read as git reads it: ``scheme://`` is a URL, ``host:path`` with no slash before
-    the colon is ssh (a one-letter host is a Windows drive), anything else a path."""
-    scheme, sep, _ = url.partition("://")
-    if sep:
-        return scheme.lower() == "file"
-    host, colon, _ = url.partition(":")
-    return not colon or "/" in host or "\\" in host or len(host) == 1
 
 
 # What a repository's refs make true (its subject history, which refs reach a commit), kept for every

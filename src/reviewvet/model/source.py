@@ -185,6 +185,9 @@ class Revisions:
     head_evidence: EvidenceLevel = "user-given-head"
     head_source: str = "user"
     history_tips: tuple[str, ...] = ()
+    # The hosted repository the head belongs to, as ``https://host/owner/name`` (reviewvet.remotes):
+    # None when its origin is a path on this machine, or there is none. Never a credential or a local path.
+    remote: str | None = None
 
 
 @dataclass(frozen=True)

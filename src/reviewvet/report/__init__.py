@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from reviewvet.model.verification import Verification
@@ -20,15 +20,32 @@ FORMATS = {
     "json": "reviewvet.report.json_format",
     "sarif": "reviewvet.report.sarif",
     "rdjsonl": "reviewvet.report.rdjsonl",
+    "github": "reviewvet.report.github_annotations",
+    "github-comment": "reviewvet.report.github_comment",
 }
+
+Unlocated = Literal["keep", "file", "drop"]
+UNLOCATED: tuple[Unlocated, ...] = ("keep", "file", "drop")
 
 
 @dataclass(frozen=True)
 class RenderOptions:
-    """How a report is drawn; a format uses what applies to it (only the terminal has colour)."""
+    """How a report is drawn; a format uses what applies to it (only the terminal has colour).
+
+    - ``sarif_unlocated``: a SARIF result with no location is kept as it is (``keep``; GitHub
+      refuses the whole file then), given the file its finding names (``file``, the default; a
+      finding naming no file is then left out and counted), or left out and counted (``drop``);
+    - ``category``: SARIF ``automationDetails.id`` (default ``reviewvet/<pr>/<round>/``);
+    - ``include_false_positives``: rdjsonl posts false positives too (left out by default);
+    - ``command``: the command line that shows the whole report, for a format that must cut it short.
+    """
 
     color: bool = False
     width: int = 120
+    sarif_unlocated: Unlocated = "file"
+    category: str | None = None
+    include_false_positives: bool = False
+    command: str = ""
 
 
 PLAIN = RenderOptions()

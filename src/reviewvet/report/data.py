@@ -53,6 +53,7 @@ def revisions_data(v: Verification) -> dict[str, Any]:
         "merge_base": {"sha": rv.merge_base, "source": rv.merge_base_source},
         "head_evidence": rv.head_evidence, "head_source": rv.head_source,
         "shallow": rv.shallow,
+        "remote": rv.remote,
         "notes": list(rv.notes),
         "review_head": {
             "status": check.status,

@@ -10,7 +10,8 @@ from reviewvet.model.verification import Verification
 from reviewvet.report import PLAIN, RenderOptions
 from reviewvet.report.escape import json_visible
 from reviewvet.model.checks import primary_location
-from reviewvet.report.sarif import _deciding_rule, _message
+from reviewvet.report.sarif import _message
+from reviewvet.report.text import deciding_rule
 
 SEVERITIES = {"critical": "ERROR", "important": "WARNING", "suggestion": "INFO"}
 
@@ -33,7 +34,7 @@ def diagnostics(v: Verification) -> list[dict[str, Any]]:
             "location": {"path": path, "range": {"start": {"line": start, "column": 1}, "end": {"line": end}}},
             "severity": SEVERITIES.get(severity or "", "INFO"),
             "source": {"name": "reviewvet"},
-            "code": {"value": _deciding_rule(decision)},
+            "code": {"value": deciding_rule(decision)},
             "original_output": fv.finding.key,
         })
     return out

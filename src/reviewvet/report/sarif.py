@@ -23,7 +23,8 @@ from reviewvet.model.checks import FindingVerdict, primary_location
 from reviewvet.model.verification import Verification
 from reviewvet.report import PLAIN, RenderOptions
 from reviewvet.report.escape import json_visible
-from reviewvet.model.rules import Decision, Rule, RuleHit
+from reviewvet.report.text import deciding_rule
+from reviewvet.model.rules import Decision, Rule
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"critical": "error", "important": "warning", "suggestion": "note"}
@@ -66,7 +67,7 @@ def _rule_descriptor(code: str, name: str, description: str, rule: Rule | None =
 def _result(fv: FindingVerdict, decision: Decision | None, index: dict[str, int],
             ) -> dict[str, Any]:
     f = fv.finding
-    rule_id = _deciding_rule(decision)
+    rule_id = deciding_rule(decision)
     severity = decision.severity if decision else f.severity
     location = primary_location(fv)
     result: dict[str, Any] = {
@@ -94,18 +95,6 @@ def _result(fv: FindingVerdict, decision: Decision | None, index: dict[str, int]
         result["suppressions"] = [{"kind": "external", "status": "accepted",
                                    "justification": "; ".join(decision.notes) or "false positive"}]
     return result
-
-
-def _deciding_rule(decision: Decision | None) -> str:
-    """The rule a result is filed under: one that made the finding a false positive, else one that
-    changed it, else any other — location rules (RV2xx) last, since they come and go as lines move."""
-    if decision is None or not decision.hits:
-        return GENERIC[0]
-
-    def rank(hit: RuleHit) -> tuple[bool, bool, bool, str]:
-        return (not hit.false_positive, not hit.changed, hit.code.startswith("RV2"), hit.code)
-
-    return min(decision.hits, key=rank).code
 
 
 def _message(fv: FindingVerdict, decision: Decision | None) -> str:

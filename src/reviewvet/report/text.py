@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from reviewvet.model.checks import LineCheck, QuoteCheck, SymbolCheck, Verdict
+from reviewvet.model.checks import FindingVerdict, LineCheck, QuoteCheck, SymbolCheck, Verdict
 from reviewvet.model.checks import ClaimProvenance, FindingProvenance
 from reviewvet.model.rules import AgentRow
 from reviewvet.rules.accounting import severity_summary
-from reviewvet.model.rules import Decision
+from reviewvet.model.rules import Decision, RuleHit
 
 QUOTE_TEMPLATES = {
     "exact": "found verbatim at {span}",
@@ -186,3 +186,39 @@ def accounting_rows(rows: tuple[AgentRow, ...]) -> list[tuple[str, ...]]:
          f"{r.coverage:.0%}", str(r.design_observations))
         for r in rows
     ]
+
+
+# -- one line per finding, for the formats that post to a pull request ----------------------------
+
+GENERIC_RULE = "RV000"  # the rule a finding is filed under when no rule decided anything about it
+
+
+def deciding_rule(decision: Decision | None) -> str:
+    """The rule a finding is filed under: one that made it a false positive, else one that changed it,
+    else any other — location rules (RV2xx) last, since they come and go as lines move."""
+    if decision is None or not decision.hits:
+        return GENERIC_RULE
+
+    def rank(hit: RuleHit) -> tuple[bool, bool, bool, str]:
+        return (not hit.false_positive, not hit.changed, hit.code.startswith("RV2"), hit.code)
+
+    return min(decision.hits, key=rank).code
+
+
+def verdict_word(fv: FindingVerdict, decision: Decision | None) -> str:
+    """What reviewvet makes of a finding, in two words at most: ``false positive`` when the rules say
+    so, else the verdict's grade (``confirmed``, ``refuted``, ``doubtful``, ``unverifiable``), else
+    ``unchecked``."""
+    if decision is not None and decision.false_positive:
+        return "false positive"
+    return fv.verdict.grade if fv.verdict is not None else "unchecked"
+
+
+def headline(fv: FindingVerdict, decision: Decision | None) -> str:
+    """``[verdict] key: title — the rules' notes``: the verdict first, so a reader skimming comments
+    knows at once whether to trust the finding."""
+    f = fv.finding
+    text = f"[{verdict_word(fv, decision)}] {f.key}: {f.title}"
+    if decision is not None and decision.notes:
+        text += " — " + "; ".join(decision.notes)
+    return text

@@ -10,6 +10,7 @@ from reviewvet.git import Git
 from reviewvet.model.source import EvidenceLevel, LogEntry
 from reviewvet.model.review import Review
 from reviewvet.model.source import HeadCandidate, HeadCheck, Revisions
+from reviewvet.remotes import public_url
 from reviewvet.resolve.facts import RefState, RepositoryFacts
 
 DEFAULT_BASES = ("main", "master", "origin/main", "origin/master")
@@ -62,7 +63,7 @@ def resolve_revisions(
     tips = (head_sha, *(c.sha for c in head_check.candidates), *(sha for _, sha in pr_refs),
             *(full for _, full in head_check.found))
     return Revisions(str(git.repo.resolve()), head, head_sha, base_rev, base_sha, mb, source, head_check, shallow,
-                     tuple(notes), evidence, how, tuple(dict.fromkeys(tips)))
+                     tuple(notes), evidence, how, tuple(dict.fromkeys(tips)), public_url(git.remote_url()))
 
 
 def head_evidence(git: Git, check: HeadCheck, head_sha: str, review: Review | None) -> EvidenceLevel:
