@@ -8,9 +8,10 @@ calls ``reviewvet.cli.main`` in this process instead.
 
 What changes from run to run, and the one substitution made for each (nothing else is touched):
 
-- where the temporary demo repository is: it appears only as SARIF's
-  ``versionControlProvenance[].repositoryUri``; that exact ``file:`` URI becomes
-  ``file:///<demo repository>``;
+- where the temporary demo repository is: no report prints it (SARIF names the repository by its
+  hosted URL, from the demo's ``origin``, https://github.com/example-org/beacon, and the review by
+  its file name); should its ``file:`` URI ever appear, that exact URI becomes
+  ``file:///<demo repository>``, so the golden files would show the leak rather than a temporary path;
 - reviewvet's version: it appears only as SARIF's ``tool.driver.version``; the exact text
   ``"version": "<__version__>"`` becomes ``"version": "<reviewvet version>"``, so a release needs
   no new golden file (SARIF's own ``"version": "2.1.0"`` stays).
@@ -78,7 +79,9 @@ def module_entry_point() -> bool:
 def run_verify(args: list[str]) -> tuple[int, str, str]:
     """``reviewvet verify ARGS`` from the project root: exit code, stdout, stderr."""
     if module_entry_point():
-        env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+        # the terminal's width and colour come from the environment: the golden file's are the defaults
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FORCE_COLOR", "NO_COLOR")}
+        env["PYTHONIOENCODING"] = "utf-8"
         proc = subprocess.run([sys.executable, "-m", "reviewvet.cli", "verify", *args],
                               cwd=ROOT, env=env, capture_output=True, check=False)
         return proc.returncode, proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8", "replace")

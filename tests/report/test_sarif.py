@@ -1,18 +1,25 @@
-"""SARIF 2.1.0 and rdjsonl output: the demo verification validates against the SARIF schema,
-results follow the rules' decisions, GitHub's line hashes are reproduced, and reviewvet's own
-fingerprint survives unrelated edits."""
+"""SARIF 2.1.0 output: the demo verification validates against the SARIF schema, results follow the
+rules' decisions, findings with no place are placed on their file, left out or kept as asked, the
+run is filed under its pull request's round, no local path is written, GitHub's line hashes are
+reproduced, and reviewvet's own fingerprint survives unrelated edits. (GitHub's ingestion rules on
+the demo and the real seed reports: test_sarif_github.py.)"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
+
 import pytest
 from gitbuild import RepoBuilder
 
+from reviewvet.api import VerifyOptions, read_review, verify_repository
 from reviewvet.ingest.parse import parse_review, read_review_file
+from reviewvet.model.checks import primary_location
 from reviewvet.model.verification import Verification
-from reviewvet.api import VerifyOptions, verify_repository
-from reviewvet.report import rdjsonl, sarif
+from reviewvet.report import PLAIN, RenderOptions, Unlocated, sarif
+from reviewvet.report.links import rule_url
 from reviewvet.resolve.linehash import line_hashes
 from tests.conftest import REVIEWS, ROOT
 
@@ -49,10 +56,85 @@ def test_sarif_validates_against_the_schema(log: dict[str, Any]) -> None:
     assert log["version"] == "2.1.0"
 
 
-def test_one_result_per_finding(result: Verification, log: dict[str, Any]) -> None:
+def test_one_result_per_finding_with_a_place(result: Verification, log: dict[str, Any]) -> None:
     keys = [r["properties"]["finding"] for r in log["runs"][0]["results"]]
-    assert keys == [v.finding.key for v in result.verdicts]
-    assert len(keys) == len(set(keys)) == 36
+    assert keys == [v.finding.key for v in result.verdicts if primary_location(v) is not None]
+    assert len(keys) == len(set(keys)) == 28  # the 8 design and testing findings cite no file
+
+
+def test_findings_with_no_place_are_left_out_counted_and_noted(result: Verification, log: dict[str, Any]) -> None:
+    run = log["runs"][0]
+    left_out = [f"consolidated/{i}" for i in ("D1", "D2", "D3", "D4", "D5", "T1", "T2", "T3")]
+    assert run["properties"]["unlocatedDropped"] == 8
+    assert run["properties"]["unlocatedDroppedFindings"] == left_out
+    (invocation,) = run["invocations"]
+    (note,) = invocation["toolExecutionNotifications"]
+    assert invocation["executionSuccessful"] is True and note["level"] == "note"
+    assert note["message"]["text"].startswith("8 of 36 findings had neither a line nor a file of the repository")
+    assert "other formats" in note["message"]["text"]
+    drop = sarif.sarif_log(result, RenderOptions(sarif_unlocated="drop"))["runs"][0]
+    assert drop["results"] == run["results"] and drop["properties"]["unlocatedDroppedFindings"] == left_out
+    assert drop["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"].startswith(
+        "8 of 36 findings had no line of the repository to point at")
+
+
+def test_keep_leaves_every_finding_in_and_nothing_counted(result: Verification) -> None:
+    run = sarif.sarif_log(result, RenderOptions(sarif_unlocated="keep"))["runs"][0]
+    assert [r["properties"]["finding"] for r in run["results"]] == [v.finding.key for v in result.verdicts]
+    assert sum("locations" not in r for r in run["results"]) == 8
+    assert run["properties"]["unlocatedDropped"] == 0 and run["properties"]["unlocatedDroppedFindings"] == []
+    assert run["invocations"] == [{"executionSuccessful": True}]
+
+
+def test_the_region_holds_the_lines_the_quote_matched(result: Verification, log: dict[str, Any]) -> None:
+    (s3,) = [v for v in result.verdicts if v.finding.key == "consolidated/S3"]
+    region = results_by_key(log)["consolidated/S3"]["locations"][0]["physicalLocation"]["region"]
+    assert region["snippet"]["text"] == "\n".join(s3.quotes[0].matched)
+    assert region["snippet"]["text"].splitlines()[0] == "    local -a extra=()"
+    assert len(region["snippet"]["text"].splitlines()) == region["endLine"] - region["startLine"] + 1
+    for r in log["runs"][0]["results"]:  # a line claim's lines carry no snippet: no quote matched them
+        reg = r["locations"][0]["physicalLocation"]["region"]
+        if "snippet" in reg:
+            assert len(reg["snippet"]["text"].splitlines()) == reg["endLine"] - reg["startLine"] + 1
+
+
+def test_every_rule_has_help_and_a_link_to_its_section(log: dict[str, Any]) -> None:
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    assert rules[0]["id"] == "RV000"
+    for rule in rules:
+        assert rule["helpUri"] == rule_url(rule["id"]), rule["id"]
+        assert rule["help"]["text"].startswith(f"{rule['id']} {rule['name']}")
+        assert rule["help"]["markdown"].endswith(f"]({rule_url(rule['id'])})\n")
+    (rv501,) = [r for r in rules if r["id"] == "RV501"]
+    assert '`max_severity: "important"`' in rv501["help"]["markdown"]
+    assert "when: finding.severity == \"critical\"" in rv501["help"]["text"]
+
+
+def test_the_run_is_filed_under_its_pull_request_and_round(result: Verification, log: dict[str, Any]) -> None:
+    def category(review_changes: dict[str, Any], options: RenderOptions = PLAIN) -> str:
+        v = replace(result, review=replace(result.review, **review_changes))
+        identifier = sarif.sarif_log(v, options)["runs"][0]["automationDetails"]["id"]
+        assert isinstance(identifier, str)
+        return identifier
+
+    assert log["runs"][0]["automationDetails"]["id"] == "reviewvet/41/1/"  # the demo is round 1 of PR #41
+    assert category({"round": None}) == "reviewvet/41/"
+    assert category({"pr_number": None}) == "reviewvet/1/"
+    assert category({"round": "2 (of PR #295)"}) == "reviewvet/41/2/"
+    assert category({"pr_number": None, "round": None, "source": "/tmp/x/000_4c10.txt"}) == "reviewvet/000_4c10/"
+    assert category({}, RenderOptions(category="nightly/reviews/")) == "nightly/reviews/"
+
+
+def test_no_local_path_is_written(result: Verification, demo_repo) -> None:
+    v = replace(result, review=replace(result.review, source=str(REVIEWS / "demo-review.md")))
+    text = sarif.render(v)
+    for local in (str(demo_repo.path), str(REVIEWS), str(Path.home())):
+        assert local not in text
+    assert "file:" not in text
+    run = json.loads(text)["runs"][0]
+    assert run["properties"]["review"] == "demo-review.md"
+    assert run["versionControlProvenance"] == [{"repositoryUri": "https://github.com/example-org/beacon",
+                                                "revisionId": demo_repo.head_sha}]
 
 
 def test_levels_follow_the_final_severities(result: Verification, log: dict[str, Any]) -> None:
@@ -71,8 +153,9 @@ def test_false_positives_and_only_they_are_suppressed(result: Verification, log:
     assert results_by_key(log)["Gemini/S3"]["ruleId"] == "RV601"  # the false-positive rule decides
 
 
-def test_regressions_are_new_and_gaps_unchanged(result: Verification, log: dict[str, Any]) -> None:
-    states = {k: r.get("baselineState") for k, r in results_by_key(log).items()}
+def test_regressions_are_new_and_gaps_unchanged(result: Verification) -> None:
+    every = sarif.sarif_log(result, RenderOptions(sarif_unlocated="keep"))  # D2's provenance has no line to show
+    states = {k: r.get("baselineState") for k, r in results_by_key(every).items()}
     for v in result.verdicts:
         status = v.provenance.status if v.provenance else ""
         if status in ("regression", "removed-by-PR"):
@@ -101,22 +184,6 @@ def test_locations_are_where_the_code_really_is(log: dict[str, Any]) -> None:
     assert (s3["region"]["startLine"], s3["region"]["endLine"]) == (32, 38)
     s4 = results_by_key(log)["consolidated/S4"]["locations"][0]["physicalLocation"]  # wrong path
     assert s4["artifactLocation"]["uri"] == "scripts/lib.sh"
-
-
-def test_rdjsonl_lines_are_reviewdog_diagnostics(result: Verification, log: dict[str, Any]) -> None:
-    lines = rdjsonl.render(result).splitlines()
-    located = [r for r in log["runs"][0]["results"] if "locations" in r]
-    assert len(lines) == len(located) > 0
-    for line, r in zip(lines, located, strict=True):
-        d = json.loads(line)
-        assert d["message"].startswith(d["original_output"] + ": ")
-        assert d["location"]["path"] == r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-        assert isinstance(d["location"]["range"]["start"]["line"], int)
-        assert d["severity"] in ("ERROR", "WARNING", "INFO")
-        assert d["code"]["value"] == r["ruleId"]
-    by_key = {json.loads(line)["original_output"]: json.loads(line) for line in lines}
-    assert by_key["consolidated/I1"]["severity"] == "WARNING"
-    assert by_key["consolidated/S2"]["code"]["value"] == "RV102"
 
 
 # -- GitHub's primaryLocationLineHash -----------------------------------------------------------
@@ -191,6 +258,56 @@ def only_result(text: str, repo: RepoBuilder, head: str = "pr") -> dict[str, Any
 def region(r: dict[str, Any]) -> tuple[int, int]:
     reg = r["locations"][0]["physicalLocation"]["region"]
     return reg["startLine"], reg["endLine"]
+
+
+def claims(*locations: dict[str, Any]) -> str:
+    """A claims review of one finding citing ``locations`` (paths, with or without lines), quoting nothing."""
+    return json.dumps({"reviewvet_claims": 1, "findings": [
+        {"id": "I1", "title": "merge is shallow", "severity": "important", "locations": list(locations)}]})
+
+
+def file_result(repo: RepoBuilder, text: str, mode: Unlocated = "file") -> dict[str, Any] | None:
+    v = verify_repository(repo.path, read_review(text), head="pr", base="main")
+    run = sarif.sarif_log(v, RenderOptions(sarif_unlocated=mode))
+    results = run["runs"][0]["results"]
+    assert len(results) + run["runs"][0]["properties"]["unlocatedDropped"] == 1
+    return results[0] if results else None
+
+
+def test_a_finding_citing_a_file_without_lines_is_placed_on_that_file(repo) -> None:
+    r = file_result(repo, claims({"path": "app/store.py"}))
+    assert r is not None
+    (location,) = r["locations"]
+    assert location["physicalLocation"] == {"artifactLocation": {"uri": "app/store.py", "uriBaseId": "SRCROOT"},
+                                            "region": {"startLine": 1}}
+    assert "primaryLocationLineHash" not in r["partialFingerprints"]
+    assert file_result(repo, claims({"path": "app/store.py"}), "drop") is None
+    assert "locations" not in (file_result(repo, claims({"path": "app/store.py"}), "keep") or {})
+
+
+def test_the_file_is_the_first_cited_path_inside_the_repository(repo) -> None:
+    r = file_result(repo, claims({"path": "/etc/passwd"}, {"path": "../app/store.py"}, {"path": "store.py"}))
+    assert r is not None  # store.py resolved to app/store.py (a suffix of it); the other two lead outside
+    assert r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "app/store.py"
+    assert file_result(repo, claims({"path": "C:/work/app/store.py"}, {"path": "/abs/store.txt"})) is None
+    assert file_result(repo, claims({"path": "app/gone.py"})) is None  # named, but not in the repository
+
+
+def test_an_ambiguous_file_name_is_not_a_place(repo) -> None:
+    moved = repo.commit("util: a second store", {"lib/store.py": "x = 1\n"}, date="2026-01-11T09:00:00+00:00")
+    v = verify_repository(repo.path, read_review(claims({"path": "store.py"})), head=moved, base="main")
+    assert [p.status for p in v.verdicts[0].paths] == ["ambiguous"]
+    assert sarif.sarif_log(v)["runs"][0]["results"] == []
+    r = file_result(repo, claims({"path": "store.py"}, {"path": "app/store.py"}))
+    assert r is not None and r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "app/store.py"
+
+
+def test_a_repository_without_a_hosted_origin_is_not_named(repo) -> None:
+    v = verify_repository(repo.path, read_review(claims({"path": "app/store.py"})), head="pr", base="main")
+    run = sarif.sarif_log(v)["runs"][0]
+    assert v.revisions.remote is None and "versionControlProvenance" not in run
+    assert str(repo.path) not in json.dumps(run)
+    assert run["automationDetails"]["id"] == "reviewvet/review/"  # no PR, no round, source "<review>"
 
 
 def test_the_level_follows_a_severity_lowered_by_a_rule(repo) -> None:
