@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from reviewvet.errors import UsageError
 
 if TYPE_CHECKING:
-    from reviewvet.model.verification import CacheOptions, VerifyOptions
+    from reviewvet.model.verification import CacheOptions, Verification, VerifyOptions
+    from reviewvet.report import RenderOptions
 
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]  # what ``add_subparsers`` returns
 
@@ -105,6 +106,67 @@ def add_output(parser: argparse.ArgumentParser, formats: Sequence[str], default:
                             "link names) is written whole or not at all and keeps its mode; a device or FIFO is "
                             "written in place")
     return group
+
+
+def add_posting(parser: argparse.ArgumentParser) -> Container:
+    """The options of the formats that post to a pull request (SARIF, rdjsonl, GitHub annotations)."""
+    from reviewvet.report import UNLOCATED
+
+    group = parser.add_argument_group("pull request formats")
+    group.add_argument("--sarif-unlocated", choices=UNLOCATED, default="file",
+                       help="SARIF results of findings with no line to point at: 'file' (default) places them on "
+                            "the file the finding names and leaves out those naming none; 'drop' leaves them all "
+                            "out; 'keep' keeps them without a location (GitHub code scanning then refuses the "
+                            "whole file). What is left out is counted in the run's properties")
+    group.add_argument("--sarif-category", default=None, metavar="ID",
+                       help="SARIF automationDetails.id (default reviewvet/<pr>/<round>/, so that the rounds of "
+                            "a pull request do not replace each other's results on GitHub)")
+    group.add_argument("--include-false-positives", action="store_true",
+                       help="post false positives too in rdjsonl and GitHub annotations (left out by default: "
+                            "they are noise on a pull request; the other formats always show them)")
+    return group
+
+
+def output_targets(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """The ``--output-format FORMAT=FILE`` pairs, checked: a known format, a file named once."""
+    from reviewvet.report import FORMATS
+
+    targets: list[tuple[str, Path]] = []
+    for given in args.outputs:
+        fmt, sep, file = given.partition("=")
+        if not sep or not file:
+            raise UsageError(f"--output-format {given!r}: expected FORMAT=FILE, e.g. sarif=reviewvet.sarif")
+        if fmt not in FORMATS:
+            raise UsageError(f"--output-format {given!r}: unknown format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
+        targets.append((fmt, Path(file)))
+    paths = [path for _, path in targets] + ([args.output] if args.output is not None else [])
+    twice = sorted({str(p) for p in paths if paths.count(p) > 1})
+    if twice:
+        raise UsageError(f"--output-format: {', '.join(map(repr, twice))} named more than once")
+    return targets
+
+
+def render_options(args: argparse.Namespace, result: Verification) -> RenderOptions:
+    """How the reports of this run are drawn: the pull-request formats' options, and the command that
+    shows the whole report (for a format that must cut it short)."""
+    from reviewvet.report import RenderOptions
+
+    return RenderOptions(sarif_unlocated=args.sarif_unlocated, category=args.sarif_category,
+                         include_false_positives=args.include_false_positives,
+                         command=full_report_command(args, result))
+
+
+def full_report_command(args: argparse.Namespace, result: Verification) -> str:
+    """``reviewvet verify REVIEW --head SHA --base SHA --format markdown`` at the revisions verified."""
+    import shlex
+
+    rv = result.revisions
+    words = ["reviewvet", "verify", str(args.review), "--head", rv.head]
+    if str(args.repo) != ".":
+        words[3:3] = ["--repo", str(args.repo)]
+    if rv.merge_base:
+        words += ["--merge-base", rv.merge_base]
+    return shlex.join([*words, "--format", "markdown"])
 
 
 # -- checks ---------------------------------------------------------------------------------------

@@ -4,22 +4,36 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reviewvet.cli.emit import emit, say
 from reviewvet.cli.exits import EXIT_CODES, EXIT_FLAGGED, EXIT_OK
-from reviewvet.cli.options import add_checks, add_output, add_pull_request, cache_options, verify_options
+from reviewvet.cli.options import (
+    add_checks,
+    add_output,
+    add_posting,
+    add_pull_request,
+    cache_options,
+    output_targets,
+    render_options,
+    verify_options,
+)
 from reviewvet.errors import ReviewInputError, UsageError
+from reviewvet.report import RenderOptions
 
 if TYPE_CHECKING:
     from reviewvet.cli.options import Subparsers
     from reviewvet.model.checks import FindingVerdict
+    from reviewvet.model.review import Review
     from reviewvet.model.verification import CacheOptions, Verification, VerifyOptions
 
 SHOWN = 20  # findings named on stderr when --fail-on raises; the rest are counted
+STDIN, STDIN_NAME = "-", "<stdin>"
+MIN_WIDTH = 40  # narrower terminals get this width all the same: a line may then wrap
 
 
 def add_parser(sub: Subparsers) -> None:
@@ -37,16 +51,24 @@ def add_parser(sub: Subparsers) -> None:
         ),
         epilog="flags for --fail-on: " + "; ".join(f"{k}: {v}" for k, v in FLAGS.items()) + ". " + EXIT_CODES,
     )
-    verify.add_argument("review", type=Path, help="the review: Markdown (.md/.txt) or claims JSON")
+    verify.add_argument("review", type=Path,
+                        help="the review: Markdown (.md/.txt) or claims JSON; '-' reads it from standard input")
     add_pull_request(verify)
     output = add_output(verify, sorted(FORMATS), "terminal", help="report format")
+    output.add_argument("--output-format", dest="outputs", action="append", default=[], metavar="FORMAT=FILE",
+                        help="also write the report in FORMAT to FILE (repeatable: one verification, several "
+                             "files, e.g. --output-format sarif=rv.sarif --output-format github-comment=c.md)")
+    output.add_argument("--quiet", "-q", action="store_true",
+                        help="print no report on standard output (files named by --output/--output-format are "
+                             "still written) and, for --fail-on, only the count of findings that raised it")
     output.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour the terminal format: auto (default: when writing to a terminal and NO_COLOR "
-                             "is not set), always or never")
+                             "is not set, or when FORCE_COLOR is set to anything but 0), always or never")
     output.add_argument("--fail-on", nargs="+", default=[], metavar="FLAG",
                         help="exit 1 when any finding carries one of these flags ('any' for all of them, "
                              "'false-positive' for a finding the rules judged a false positive), naming those "
                              "findings on standard error")
+    add_posting(verify)
     add_checks(verify)
     verify.set_defaults(run=run)
 
@@ -74,21 +96,45 @@ def parse_fail_on(names: list[str]) -> FailOn:
 
 def run(args: argparse.Namespace) -> int:
     wanted = parse_fail_on(args.fail_on)
+    targets = output_targets(args)  # refused before any work when a FORMAT=FILE is wrong
     result = verify_review(args.review, args.repo, verify_options(args), head=args.head, base=args.base,
                            merge_base=args.merge_base, cache=cache_options(args))
-    emit(render(args.format, result, color=_color(args)), args.output)
+    options = render_options(args, result)
+    rendered = [(render(fmt, result, options), path) for fmt, path in targets]  # every text before any file
+    if not args.quiet or args.output is not None:
+        emit(render(args.format, result, replace(options, color=_color(args), width=_width(args))), args.output)
+    from reviewvet.output import write_output
+
+    for text, path in rendered:
+        write_output(path, text, option="--output-format")
     raised = raised_by(result, wanted)
     if raised:
-        say(fail_on_message(raised))
+        say(fail_on_message(raised, shown=0 if args.quiet else SHOWN))
         return EXIT_FLAGGED
     return EXIT_OK
 
 
 def _color(args: argparse.Namespace) -> bool:
+    """--color always/never; auto: FORCE_COLOR (set, not 0) colours standard output even when it is a
+    pipe (a CI log), else colour when it is a terminal and NO_COLOR is not set. Files get no colour."""
     color: str = args.color
     if color != "auto":
         return color == "always"
-    return args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    if args.output is not None:
+        return False
+    if os.environ.get("FORCE_COLOR", "") not in ("", "0"):
+        return True
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _width(args: argparse.Namespace) -> int:
+    """Columns of the terminal format: $COLUMNS, else the terminal's width, else 120 (a file or a pipe)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return max(MIN_WIDTH, int(columns))
+    if args.output is None and sys.stdout.isatty():
+        return max(MIN_WIDTH, shutil.get_terminal_size().columns)
+    return RenderOptions.width
 
 
 # -- the verification -----------------------------------------------------------------------------
@@ -97,9 +143,9 @@ def _color(args: argparse.Namespace) -> bool:
 def verify_review(path: Path, repo: Path, options: VerifyOptions, *, head: str, base: str | None,
                   merge_base: str | None, cache: CacheOptions) -> Verification:
     """Read the review at ``path`` and verify it against ``repo`` at ``head`` and ``base``."""
-    from reviewvet.api import load_review, open_workspace, verify
+    from reviewvet.api import open_workspace, verify
 
-    review = load_review(path)
+    review = _read(path)
     if not review.all_findings():
         hint = f" ({review.warnings[0].message})" if review.warnings else ""
         raise ReviewInputError(f"review {str(path)!r} has no findings to verify{hint}")
@@ -107,12 +153,26 @@ def verify_review(path: Path, repo: Path, options: VerifyOptions, *, head: str, 
         return verify(workspace, review, options)
 
 
-def render(fmt: str, result: Verification, *, color: bool = False) -> str:
+def _read(path: Path) -> Review:
+    """The review at ``path``, or on standard input when ``path`` is ``-``."""
+    from reviewvet.api import load_review, read_review
+
+    if str(path) != STDIN:
+        return load_review(path)
+    from reviewvet.ingest.parse import MAX_REVIEW_BYTES, review_text
+    from reviewvet.streams import read_at_most
+
+    if sys.stdin is None or sys.stdin.isatty():
+        raise ReviewInputError("review '-' reads standard input, but it is a terminal (pipe the review in)")
+    text = review_text(STDIN_NAME, 0, lambda: read_at_most(sys.stdin.buffer, MAX_REVIEW_BYTES + 1))
+    return read_review(text, STDIN_NAME)
+
+
+def render(fmt: str, result: Verification, options: RenderOptions) -> str:
     """The report in one of the registered formats (``reviewvet.report.FORMATS``)."""
-    from reviewvet.report import RenderOptions
     from reviewvet.report import render as render_format
 
-    return render_format(fmt, result, RenderOptions(color=color))
+    return render_format(fmt, result, options)
 
 
 # -- --fail-on ------------------------------------------------------------------------------------
@@ -136,8 +196,10 @@ def _where(fv: FindingVerdict) -> str:
     return f" ({references[0].span()})" if references else ""
 
 
-def fail_on_message(raised: list[str]) -> str:
+def fail_on_message(raised: list[str], shown: int = SHOWN) -> str:
     count = f"{len(raised)} finding{'s' if len(raised) != 1 else ''}"
-    shown = [f"  {line}" for line in raised[:SHOWN]]
-    more = [f"  and {len(raised) - SHOWN} more"] if len(raised) > SHOWN else []
-    return "\n".join([f"--fail-on: raised by {count}:", *shown, *more])
+    if shown == 0:
+        return f"--fail-on: raised by {count}"
+    lines = [f"  {line}" for line in raised[:shown]]
+    more = [f"  and {len(raised) - shown} more"] if len(raised) > shown else []
+    return "\n".join([f"--fail-on: raised by {count}:", *lines, *more])

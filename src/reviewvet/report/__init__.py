@@ -36,7 +36,8 @@ class RenderOptions:
       refuses the whole file then), given the file its finding names (``file``, the default; a
       finding naming no file is then left out and counted), or left out and counted (``drop``);
     - ``category``: SARIF ``automationDetails.id`` (default ``reviewvet/<pr>/<round>/``);
-    - ``include_false_positives``: rdjsonl posts false positives too (left out by default);
+    - ``include_false_positives``: rdjsonl and GitHub annotations post false positives too (left out
+      by default: on a pull request they are noise; every other format shows them);
     - ``command``: the command line that shows the whole report, for a format that must cut it short.
     """
 

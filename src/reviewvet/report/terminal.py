@@ -39,6 +39,9 @@ QUOTE_STYLE = {"exact": "green", "normalised": "green", "elided": "green", "refl
                "abbreviated": "green", "earlier-version": "yellow",
                "other-file": "yellow", "base-only": "yellow", "near-miss": "red", "absent": "red",
                "no-file": "red", "unknown": "magenta", "not-checked": "dim"}
+WIDE_AGENTS = 110  # columns the one-row-per-agent table needs
+METRIC_COLUMN, AGENT_COLUMN = 14, 14  # the narrow layout: metric names, then one column per agent
+WARNINGS_SHOWN = 10
 LINE_STYLE = {"exact": "green", "contained": "green", "drifted": "yellow", "stale": "yellow", "wrong": "red",
               "unverified": "dim", "file-missing": "red", "base-only": "yellow", "unknown": "magenta",
               "at-base": "yellow"}
@@ -65,11 +68,22 @@ def render(v: Verification, options: RenderOptions = PLAIN) -> str:
         for line in describe_decision(v.decisions[fv.finding.key]) if fv.finding.key in v.decisions else []:
             console.print(f"          [cyan]{escape(line)}[/]")
     console.print(_summary_table(v))
-    if v.accounting:
-        console.print(_agents_table(v.accounting, escape))
-    if v.review.warnings:
-        console.print(f"[dim]{len(v.review.warnings)} parse warning(s); --format json lists them[/]")
+    for table in _agents_tables(v.accounting, escape, width):
+        console.print(table)
+    for line in _warning_lines(v, escape):
+        console.print(line)
     return buffer.getvalue()
+
+
+def _warning_lines(v: Verification, escape: Escape) -> list[str]:
+    """What the parser could not read in the review: a finding it may have missed is a finding unchecked."""
+    warnings = v.review.warnings
+    if not warnings:
+        return []
+    shown = [f"[yellow]review line {w.line}:[/] {escape(w.message)}" for w in warnings[:WARNINGS_SHOWN]]
+    more = [f"[dim]and {len(warnings) - WARNINGS_SHOWN} more; --format json lists them all[/]"] \
+        if len(warnings) > WARNINGS_SHOWN else []
+    return [f"[yellow]{len(warnings)} parse warning(s):[/]", *shown, *more]
 
 
 def _revision_lines(rv: Revisions, escape: Escape) -> list[str]:
@@ -114,15 +128,33 @@ def _summary_table(v: Verification) -> Table:
     return table
 
 
-def _agents_table(accounting: tuple[AgentRow, ...], escape: Escape) -> Table:
+def _agents_tables(accounting: tuple[AgentRow, ...], escape: Escape, width: int) -> list[Table]:
+    """One row per agent when the terminal is wide enough for every column; else one column per agent
+    (a few agents a table), so that no header or figure is cut to an ellipsis."""
     from rich.table import Table
 
-    agents = Table(title="Agents", show_edge=False)
-    for header in ACCOUNTING_HEADERS:
-        agents.add_column(header, justify="left" if header == "agent" else "right")
-    for row in accounting_rows(accounting):
-        agents.add_row(*(escape(cell) for cell in row))
-    return agents
+    rows = [tuple(escape(cell) for cell in row) for row in accounting_rows(accounting)]
+    if not rows:
+        return []
+    if width >= WIDE_AGENTS:
+        agents = Table(title="Agents", show_edge=False)
+        for header in ACCOUNTING_HEADERS:
+            agents.add_column(header, justify="left" if header == "agent" else "right")
+        for row in rows:
+            agents.add_row(*row)
+        return [agents]
+    per_table = max(1, (width - METRIC_COLUMN) // AGENT_COLUMN)
+    tables = []
+    for start in range(0, len(rows), per_table):
+        chunk = rows[start:start + per_table]
+        table = Table(title="Agents" if start == 0 else None, show_edge=False)
+        table.add_column("", min_width=METRIC_COLUMN - 3)
+        for row in chunk:
+            table.add_column(row[0], justify="right")
+        for i, header in enumerate(ACCOUNTING_HEADERS[1:], start=1):
+            table.add_row(header, *(row[i] for row in chunk))
+        tables.append(table)
+    return tables
 
 
 def _finding(console: Console, fv: FindingVerdict, escape: Escape) -> None:
