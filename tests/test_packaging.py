@@ -84,3 +84,57 @@ def test_the_data_packages_live_inside_the_package() -> None:
     assert package_folder("reviewvet.grammars") == ROOT / "src" / "reviewvet" / "grammars"
     assert package_folder("reviewvet.ruleset") == ROOT / "src" / "reviewvet" / "ruleset"
     assert package_folder("reviewvet.schemas") == ROOT / "src" / "reviewvet" / "schemas"
+
+
+# -- the source distribution: built once, in a child process, with no download -----------------
+
+
+@pytest.fixture(scope="module")
+def sdist(tmp_path_factory: pytest.TempPathFactory) -> tuple[set[str], str]:
+    """The names in the sdist (relative to its top folder) and its PKG-INFO."""
+    import subprocess
+    import sys
+    import tarfile
+
+    out = tmp_path_factory.mktemp("sdist")
+    build = ("import sys; from setuptools import build_meta; "
+             "print(build_meta.build_sdist(sys.argv[1]))")
+    proc = subprocess.run([sys.executable, "-c", build, str(out)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    name = proc.stdout.strip().splitlines()[-1]
+    with tarfile.open(out / name) as archive:
+        members = archive.getnames()
+        top = members[0].split("/")[0]
+        info = archive.extractfile(f"{top}/PKG-INFO")
+        assert info is not None
+        pkg_info = info.read().decode("utf-8")
+    return {m.removeprefix(top + "/") for m in members}, pkg_info
+
+
+def project_files(*folders: str) -> set[str]:
+    """The project's files under ``folders`` (what git tracks, when this is a git checkout)."""
+    import subprocess
+
+    proc = subprocess.run(["git", "ls-files", "-z", "--", *folders], cwd=ROOT, capture_output=True, check=False)
+    if proc.returncode == 0 and proc.stdout:
+        return {name for name in proc.stdout.decode("utf-8").split("\0") if name}
+    return {str(p.relative_to(ROOT)) for folder in folders for p in (ROOT / folder).rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts}
+
+
+def test_the_sdist_holds_the_test_suite_and_its_fixtures(sdist: tuple[set[str], str]) -> None:
+    names, _ = sdist
+    wanted = project_files("tests", "fixtures", "docs")
+    assert wanted and {"tests/conftest.py", "fixtures/demo.py", "fixtures/gitbuild.py"} <= wanted
+    assert sorted(wanted - names) == []
+    assert {"LICENSE", "README.md", "Makefile", "pyproject.toml", "action.yml"} <= names
+    assert not any("__pycache__" in name for name in names)
+
+
+def test_the_package_metadata_names_license_urls_and_classifiers(sdist: tuple[set[str], str]) -> None:
+    _, pkg_info = sdist
+    assert "License-Expression: MIT" in pkg_info and "License-File: LICENSE" in pkg_info
+    assert "Project-URL: Homepage, https://github.com/reviewvet/reviewvet" in pkg_info
+    assert "Classifier: Topic :: Software Development :: Quality Assurance" in pkg_info
+    assert "Provides-Extra: service" in pkg_info and "Provides-Extra: models" in pkg_info
