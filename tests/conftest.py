@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,3 +71,20 @@ def real_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     ["-C", str(repo), "fetch", "--quiet", str(BUNDLE), "refs/pull/*:refs/pull/*"]):
         subprocess.run(["git", *command], check=True, capture_output=True)
     return repo
+
+
+# The pull request each seed report reviews: verified at refs/pull/N/head against base/pr-N (shared/real-repo).
+SEED_PRS = {"000": 336, "001": 336, "002": 242, "003": 295, "004": 234}
+
+
+@pytest.fixture(scope="session")
+def seed_verifications(real_repo: Path) -> dict[str, Any]:
+    """Each seed report verified once per session against its pull request: prefix -> Verification."""
+    from reviewvet.api import load_review, verify_repository
+
+    done = {}
+    for prefix, pr in SEED_PRS.items():
+        [path] = SEEDS.glob(f"{prefix}_*.txt")
+        done[prefix] = verify_repository(real_repo, load_review(path), head=f"refs/pull/{pr}/head",
+                                         base=f"base/pr-{pr}")
+    return done

@@ -7,11 +7,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
-from reviewvet.api import VerifyOptions, load_review, verify_repository
+from reviewvet.api import VerifyOptions, verify_repository
 from reviewvet.ingest.parse import parse_review, read_review_file
 from reviewvet.model.checks import FindingVerdict, primary_location
 from reviewvet.model.review import ParseWarning
@@ -19,7 +18,7 @@ from reviewvet.model.verification import Verification
 from reviewvet.report import RenderOptions, render
 from reviewvet.report.github_comment import BUDGET, MARKER
 from reviewvet.report.text import verdict_word
-from tests.conftest import REVIEWS, SEEDS
+from tests.conftest import REVIEWS, SEED_PRS
 
 GITHUB_LIMIT = 65_536
 VERDICTS = ("false positive", "refuted", "doubtful", "unverifiable", "confirmed", "unchecked")
@@ -212,9 +211,9 @@ def test_without_a_command_the_markdown_report_is_named(huge: Verification) -> N
 
 
 @pytest.mark.slow
-def test_seed_001_fits(real_repo: Path) -> None:
-    [path] = SEEDS.glob("001_*.txt")
-    v = verify_repository(real_repo, load_review(path), head="refs/pull/336/head", base="base/pr-336")
+@pytest.mark.parametrize("prefix", SEED_PRS)
+def test_every_seed_report_fits(seed_verifications: dict[str, Verification], prefix: str) -> None:
+    v = seed_verifications[prefix]
     text = render("github-comment", v)
     assert len(text) < BUDGET
     assert text.startswith(MARKER + "\n")

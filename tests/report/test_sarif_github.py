@@ -21,11 +21,9 @@ import pytest
 
 from reviewvet.api import VerifyOptions, load_review, verify_repository
 from reviewvet.report import sarif
-from tests.conftest import REVIEWS, SEEDS, SHARED
+from tests.conftest import REVIEWS, SEED_PRS, SHARED
 
 SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
-# The pull request each seed reviews: verified at refs/pull/N/head against base/pr-N (shared/real-repo).
-SEED_PRS = {"000": 336, "001": 336, "002": 242, "003": 295, "004": 234}
 
 # GitHub's limits on an uploaded SARIF file, from docs.github.com "SARIF support for code scanning"
 # (section "Validating your SARIF file") and "SARIF results exceed one or more limits" (code-scanning/
@@ -53,13 +51,8 @@ def demo_log(demo_repo) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def seed_logs(real_repo: Path) -> dict[str, dict[str, Any]]:
-    logs = {}
-    for prefix, pr in SEED_PRS.items():
-        [path] = SEEDS.glob(f"{prefix}_*.txt")
-        v = verify_repository(real_repo, load_review(path), head=f"refs/pull/{pr}/head", base=f"base/pr-{pr}")
-        logs[prefix] = json.loads(sarif.render(v))
-    return logs
+def seed_logs(seed_verifications: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {prefix: json.loads(sarif.render(v)) for prefix, v in seed_verifications.items()}
 
 
 @pytest.fixture(params=["demo", *(pytest.param(p, marks=pytest.mark.slow) for p in SEED_PRS)])
