@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reviewvet.errors import ReviewvetError, UsageError, about
 from reviewvet.model.checks import ClaimProvenance, FindingVerdict, primary_location
@@ -44,7 +44,7 @@ from reviewvet.workspace import RevisionPair, Workspace
 if TYPE_CHECKING:
     from reviewvet.checks.context import CheckContext
     from reviewvet.checks.provenance import Claim
-    from reviewvet.index.model import RepoIndex
+    from reviewvet.index.model import RepoIndex, Symbol
     from reviewvet.rules.context import Convention
 
 DEFAULTS = VerifyOptions()
@@ -52,7 +52,8 @@ DEFAULTS = VerifyOptions()
 __all__ = [
     "BlameResult", "CheckOptions", "Finding", "FindingVerdict", "RenderOptions", "RepositoryFacts", "Review",
     "ReviewvetError", "Verification", "VerifyOptions", "Workspace", "blame", "index", "load_review",
-    "open_workspace", "read_review", "render", "verify", "verify_findings", "verify_repository",
+    "find_symbols", "open_workspace", "read_review", "render", "verify", "verify_findings", "verify_repository",
+    "walk_calls",
 ]
 
 
@@ -184,27 +185,18 @@ def _conventions(pair: RevisionPair, path: Path | None) -> list[Convention]:
 
 
 def _with_line_hashes(pair: RevisionPair, verdicts: tuple[FindingVerdict, ...]) -> tuple[FindingVerdict, ...]:
-    """GitHub's line hash of each finding's primary location, from the head blobs read in one batch."""
-    from reviewvet.resolve.linehash import line_hashes
-
+    """GitHub's line hash of each finding's primary location, from the head blobs (read in one batch, once
+    per workspace)."""
     located = {fv.finding.key: loc for fv in verdicts if (loc := primary_location(fv)) is not None}
     tree = pair.head.tree
-    entries = {path: tree[path] for path, _, _ in located.values() if path in tree and not tree[path].is_symlink}
-    if not entries:
+    oids = {path: tree[path].oid for path, _, _ in located.values() if path in tree and not tree[path].is_symlink}
+    if not oids:
         return verdicts
-    blobs = pair.workspace.git.read_blobs([e.oid for e in entries.values()])
-    hashes: dict[str, dict[int, str]] = {}
-    last: dict[str, int] = {}
-    for path, line, _ in located.values():
-        last[path] = max(last.get(path, 0), line)
-    for path, entry in entries.items():
-        data = blobs.get(entry.oid)
-        if data is not None and b"\x00" not in data[:8192]:
-            hashes[path] = line_hashes(data.decode("utf-8", "replace"), until=last[path])
+    hashes = pair.workspace.line_hashes(list(oids.values()))
     out = []
     for fv in verdicts:
         loc = located.get(fv.finding.key)
-        found = hashes.get(loc[0], {}).get(loc[1]) if loc is not None else None
+        found = hashes.get(oids.get(loc[0], ""), {}).get(loc[1]) if loc is not None else None
         out.append(replace(fv, line_hash=found) if found else fv)
     return tuple(out)
 
@@ -271,3 +263,39 @@ def index(workspace: Workspace, rev: str | None = None, *, jobs: int | None = No
         else:
             sha = workspace.git.resolve(rev, what="revision", field="rev")
         return workspace.index(sha, jobs=jobs)
+
+
+def find_symbols(workspace: Workspace, name: str, rev: str | None = None) -> list[Symbol]:
+    """The symbols ``name`` can name at ``rev`` (default the head): ``Name``, ``pkg.Name``, ``(*T).M``, an id."""
+    with workspace.session():
+        return index(workspace, rev).table.find(name)
+
+
+def walk_calls(workspace: Workspace, symbol: str, direction: str, depth: int = 1, rev: str | None = None
+               ) -> tuple[list[str], list[dict[str, Any]]]:
+    """The symbols ``symbol`` names and the call-graph edges ``depth`` levels from them, breadth first,
+    towards their callers (``direction`` ``callers``) or callees: ``from``, ``to``, ``depth``, ``path``,
+    ``line`` and ``confidence`` of each edge, each edge once. UsageError when nothing has that name."""
+    from collections import deque
+
+    with workspace.session():
+        idx = index(workspace, rev)
+        calls = idx.calls
+        starts = [s.id for s in idx.table.find(symbol)] or (
+            [symbol] if calls.into(symbol) or calls.out_of(symbol) else [])
+        if not starts:
+            raise UsageError(f"no symbol {symbol!r} in {idx.rev[:12]}", field="symbol")
+        rows: list[dict[str, Any]] = []
+        seen = set(starts)
+        queue = deque((s, 1) for s in starts)
+        while queue:
+            node, level = queue.popleft()
+            edges = calls.into(node) if direction == "callers" else calls.out_of(node)
+            for edge in sorted(edges, key=lambda e: (e.caller, e.callee, e.line)):
+                other = edge.caller if direction == "callers" else edge.callee
+                rows.append({"from": node, "to": other, "depth": level, "path": edge.path, "line": edge.line,
+                             "confidence": edge.confidence})
+                if other not in seen and level < depth:
+                    seen.add(other)
+                    queue.append((other, level + 1))
+    return starts, rows

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 MAX_SNAPSHOTS = 8  # revisions whose trees and file texts a workspace keeps (each bounded in bytes)
 MAX_INDEXES = 4  # parsed revisions kept: a batch of reviews of one pull request shares two
+MAX_LINE_HASHES = 256  # files whose GitHub line hashes are kept, by blob id
+MAX_BLAMES = 512  # blame answers kept (commit ids are immutable: an answer never goes stale)
 
 
 class Workspace:
@@ -63,6 +65,8 @@ class Workspace:
         self._changes: dict[tuple[str, str], dict[str, FileChange]] = {}
         self._revisions: dict[tuple[str | None, ...], Revisions] = {}
         self._shallow: set[str] | None = None
+        self._blames: OrderedDict[tuple[object, ...], Blamed] = OrderedDict()
+        self._line_hashes: OrderedDict[str, dict[int, str]] = OrderedDict()
         self._closed = False
 
     # -- lifetime --------------------------------------------------------------------------
@@ -173,6 +177,33 @@ class Workspace:
                 self._words[key] = words
         return self._words[key]
 
+    def blame(self, rev: str, path: str, ranges: Sequence[tuple[int, int]], *, options: tuple[str, ...],
+              full_history: bool) -> Blamed:
+        """git blame of ``ranges`` of ``path`` at ``rev`` (resolved commit ids), remembered: a warm workspace
+        asked again about the same lines (a service's repeated claim) starts no process."""
+        key = (rev, path, tuple(ranges), options, full_history)
+        found = self._blames.get(key)
+        if found is None:
+            found = self.git.blame(rev, path, list(ranges), options=options, full_history=full_history)
+            self._blames[key] = found
+            if len(self._blames) > MAX_BLAMES:
+                self._blames.popitem(last=False)
+        else:
+            self._blames.move_to_end(key)
+        return found
+
+    def line_hashes(self, oids: Sequence[str]) -> dict[str, dict[int, str]]:
+        """GitHub's line hashes of each text blob in ``oids`` (binary ones left out), by blob id; the blobs
+        not yet hashed are read in one batch."""
+        from reviewvet.resolve.linehash import line_hashes
+
+        missing = [oid for oid in dict.fromkeys(oids) if oid not in self._line_hashes]
+        for oid, data in self.git.read_blobs(missing).items() if missing else ():
+            self._line_hashes[oid] = {} if b"\x00" in data[:8192] else line_hashes(data.decode("utf-8", "replace"))
+        while len(self._line_hashes) > MAX_LINE_HASHES:
+            self._line_hashes.popitem(last=False)
+        return {oid: self._line_hashes[oid] for oid in oids if oid in self._line_hashes}
+
     def changes(self, old: str, new: str) -> dict[str, FileChange]:
         if (old, new) not in self._changes:
             self._changes[(old, new)] = self.git.changed_lines(old, new)
@@ -247,7 +278,7 @@ class RevisionPair:
 
     def blame(self, rev: str, path: str, ranges: Sequence[tuple[int, int]], *, options: tuple[str, ...],
               full_history: bool) -> Blamed:
-        return self.workspace.git.blame(rev, path, list(ranges), options=options, full_history=full_history)
+        return self.workspace.blame(rev, path, ranges, options=options, full_history=full_history)
 
     def commits_touching(self, old: str, new: str, path: str) -> list[LogEntry]:
         return self.workspace.git.commits_touching(old, new, path)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -17,7 +16,7 @@ from reviewvet.report.escape import visible
 
 if TYPE_CHECKING:
     from reviewvet.cli.options import Subparsers
-    from reviewvet.index.graph import CallSites
+    from reviewvet.workspace import Workspace
     from reviewvet.index.model import RepoIndex
 
 
@@ -61,8 +60,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 @contextmanager
-def _opened(args: argparse.Namespace) -> Iterator[RepoIndex]:
-    """The index of ``--rev``, usable while the workspace that reads it lazily is open."""
+def _opened(args: argparse.Namespace) -> Iterator[tuple[Workspace, RepoIndex]]:
+    """The workspace and the index of ``--rev``, usable while the workspace that reads it lazily is open."""
     from reviewvet.api import index, open_workspace
 
     jobs: int | None = args.jobs
@@ -71,17 +70,17 @@ def _opened(args: argparse.Namespace) -> Iterator[RepoIndex]:
     with open_workspace(args.repo, args.rev, cache_dir=args.cache_dir, use_cache=not args.no_cache) as workspace:
         with about("rev"):
             idx = index(workspace, args.rev, jobs=jobs)
-        yield idx
+        yield workspace, idx
 
 
 def run_index(args: argparse.Namespace) -> int:
-    with _opened(args) as idx:
+    with _opened(args) as (_, idx):
         emit(as_json(index_data(idx)) if args.format == "json" else index_text(idx), args.output)
     return 0
 
 
 def run_symbols(args: argparse.Namespace) -> int:
-    with _opened(args) as idx:
+    with _opened(args) as (_, idx):
         chosen = idx.table.find(args.name) if args.name else list(idx.symbols)
     chosen = [s for s in chosen if (args.file is None or s.path == args.file)
               and (args.kind is None or s.kind == args.kind)]
@@ -95,42 +94,22 @@ def run_symbols(args: argparse.Namespace) -> int:
 
 
 def run_walk(args: argparse.Namespace) -> int:
+    from reviewvet.api import walk_calls
+
     depth: int = args.depth
     if depth < 1:
         raise UsageError(f"--depth {depth!r} must be at least 1")
     symbol: str = args.symbol
-    with _opened(args) as idx:
-        starts = [s.id for s in idx.table.find(symbol)] or (
-            [symbol] if idx.calls.into(symbol) or idx.calls.out_of(symbol) else [])
-        if not starts:
-            raise UsageError(f"no symbol {symbol!r} in {idx.rev[:12]} (try: reviewvet symbols --name ...)")
-        rows = walk(idx.calls, starts, args.direction, depth)
+    with _opened(args) as (workspace, idx):
+        try:
+            starts, rows = walk_calls(workspace, symbol, args.direction, depth, idx.rev)
+        except UsageError as exc:
+            raise UsageError(f"{exc} (try: reviewvet symbols --name ...)") from exc
     if args.format == "json":
         emit(as_json({"symbols": starts, "direction": args.direction, "edges": rows}), args.output)
     else:
         emit(walk_text(symbol, starts, args.direction, rows), args.output)
     return 0
-
-
-# -- the index ------------------------------------------------------------------------------------
-
-
-def walk(calls: CallSites, starts: list[str], direction: str, depth: int) -> list[dict[str, Any]]:
-    """Breadth-first over the call graph, asked one node at a time; each edge once, with its depth."""
-    rows: list[dict[str, Any]] = []
-    seen = set(starts)
-    queue = deque((s, 1) for s in starts)
-    while queue:
-        node, level = queue.popleft()
-        edges = calls.into(node) if direction == "callers" else calls.out_of(node)
-        for edge in sorted(edges, key=lambda e: (e.caller, e.callee, e.line)):
-            other = edge.caller if direction == "callers" else edge.callee
-            rows.append({"from": node, "to": other, "depth": level, "path": edge.path, "line": edge.line,
-                         "confidence": edge.confidence})
-            if other not in seen and level < depth:
-                seen.add(other)
-                queue.append((other, level + 1))
-    return rows
 
 
 # -- output ---------------------------------------------------------------------------------------
