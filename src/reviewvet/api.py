@@ -48,10 +48,11 @@ if TYPE_CHECKING:
     from reviewvet.rules.context import Convention
 
 DEFAULTS = VerifyOptions()
+MAX_SHOWN_LINES = 40  # lines of one claimed place quoted back by claimed_lines
 
 __all__ = [
     "BlameResult", "CheckOptions", "Finding", "FindingVerdict", "RenderOptions", "RepositoryFacts", "Review",
-    "ReviewvetError", "Verification", "VerifyOptions", "Workspace", "blame", "index", "load_review",
+    "ReviewvetError", "claimed_lines", "Verification", "VerifyOptions", "Workspace", "blame", "index", "load_review",
     "find_symbols", "open_workspace", "read_review", "render", "verify", "verify_findings", "verify_repository",
     "walk_calls",
 ]
@@ -199,6 +200,25 @@ def _with_line_hashes(pair: RevisionPair, verdicts: tuple[FindingVerdict, ...]) 
         found = hashes.get(oids.get(loc[0], ""), {}).get(loc[1]) if loc is not None else None
         out.append(replace(fv, line_hash=found) if found else fv)
     return tuple(out)
+
+
+def claimed_lines(workspace: Workspace, v: Verification, fv: FindingVerdict) -> list[dict[str, Any]]:
+    """The lines really at each place ``fv``'s finding claims, at the head verified: ``path``, ``start``,
+    ``end`` and ``text`` (at most MAX_SHOWN_LINES each). The evidence a claim's author (or a model asked to
+    reconsider) is shown."""
+    snapshot = workspace.snapshot(v.revisions.head)
+    resolved = {p.claimed: p.path for p in fv.paths if p.usable and p.path}
+    out = []
+    for ref in fv.finding.references:
+        path = resolved.get(ref.path)
+        if path is None or ref.start is None:
+            continue
+        file = snapshot.file(path)
+        if not isinstance(file, FileText):
+            continue
+        end = min(ref.end or ref.start, ref.start + MAX_SHOWN_LINES - 1, len(file.lines))
+        out.append({"path": path, "start": ref.start, "end": end, "text": list(file.lines[ref.start - 1:end])})
+    return out
 
 
 # -- blame --------------------------------------------------------------------------------

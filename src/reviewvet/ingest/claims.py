@@ -44,7 +44,7 @@ def parse_claims(text: str, source: str = "<claims>") -> Review:
         raise ReviewInputError(f"claims file {source!r} does not match claims schema v{CLAIMS_VERSION} "
                                f"at {where}: {first.message}")
     warnings: list[ParseWarning] = []
-    findings = tuple(unique_keys([_finding(item) for item in data["findings"]], warnings))
+    findings = tuple(unique_keys([_finding(item, warnings) for item in data["findings"]], warnings))
     return Review(
         source=source,
         format="claims-json",
@@ -59,7 +59,7 @@ def parse_claims(text: str, source: str = "<claims>") -> Review:
     )
 
 
-def _finding(item: dict[str, Any]) -> Finding:
+def _finding(item: dict[str, Any], warnings: list[ParseWarning]) -> Finding:
     severity = item.get("severity")
     section = item.get("section") or severity or "suggestion"
     refs = tuple(
@@ -67,17 +67,21 @@ def _finding(item: dict[str, Any]) -> Finding:
                   _written(loc), 0)
         for loc in item.get("locations", [])
     )
-    blocks = tuple(
-        make_block(q.get("role", "evidence"), q.get("language", ""), q["text"], 0, q.get("path"))
-        for q in item.get("quotes", [])
-    )
+    blocks = []
+    for number, q in enumerate(item.get("quotes", []), start=1):
+        role = q.get("role", "evidence")
+        if q.get("verbatim") is False and role != "proposal":
+            warnings.append(ParseWarning(0, f"finding {item['id']}: quote {number} is not in the review as written "
+                                            "(rewritten when the review was read), so it is not checked"))
+            role = "proposal"
+        blocks.append(make_block(role, q.get("language", ""), q["text"], 0, q.get("path")))
     # Claims list only the identifiers they assert exist: version 1 has no other role.
     identifiers = tuple(item.get("identifiers", []))
     asserted = tuple(dict.fromkeys(identifiers))
     return Finding(
         id=item["id"], section=section, title=item["title"], agents=tuple(item.get("agents", [])),
         severity=severity, label=item.get("label"), scope=None, references=refs,
-        identifiers=identifiers, blocks=blocks, line=0, end_line=0,
+        identifiers=identifiers, blocks=tuple(blocks), line=0, end_line=0,
         body=item.get("body", ""), asserted=asserted,
         identifier_roles=tuple((name, "asserted") for name in asserted),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reviewvet.model.challenge import ChallengeOutcome
 from reviewvet.model.checks import FindingVerdict
 from reviewvet.model.review import Review
 from reviewvet.model.rules import AgentRow, Decision, Rule
@@ -71,3 +72,8 @@ class Verification:
     accounting: tuple[AgentRow, ...] = ()
     rules: tuple[Rule, ...] = ()
     conventions: tuple[str, ...] = ()  # names of the repository conventions in force
+    challenges: tuple[ChallengeOutcome, ...] = ()  # refuted and doubtful findings a model answered (llm.challenge)
+
+    def challenge(self, key: str) -> ChallengeOutcome | None:
+        """The challenge of the finding ``key``, if it was challenged."""
+        return next((c for c in self.challenges if c.key == key), None)

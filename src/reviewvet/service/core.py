@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from reviewvet.model.verification import Verification
     from reviewvet.workspace import Workspace
 
-MAX_SHOWN_LINES = 40  # lines of the claimed place quoted back in a claim's evidence
 CLAIM_KEYS = {"path", "start", "end", "quote", "symbol", "label", "title", "severity"}
 WALK_DEPTH = 5
 
@@ -229,6 +228,7 @@ def _title(claim: dict[str, Any]) -> str:
 def claim_answer(workspace: Workspace, v: Verification, fv: FindingVerdict, claim: dict[str, Any]
                  ) -> dict[str, Any]:
     """A claim's answer: the verdict in one sentence first, then the evidence."""
+    from reviewvet.api import claimed_lines
     from reviewvet.report.text import describe_decision, verdict_word
 
     decision = v.decisions.get(fv.finding.key)
@@ -269,25 +269,6 @@ def claim_sentence(fv: FindingVerdict, word: str) -> str:
     if fv.provenance is not None and fv.provenance.status:
         parts.append(f"git blame says {fv.provenance.status}")
     return f"{word.upper()}: " + ("; ".join(parts) if parts else "nothing in the claim could be checked") + "."
-
-
-def claimed_lines(workspace: Workspace, v: Verification, fv: FindingVerdict) -> list[dict[str, Any]]:
-    """The lines really at each claimed place at head (at most MAX_SHOWN_LINES each)."""
-    from reviewvet.model.source import FileText
-
-    snapshot = workspace.snapshot(v.revisions.head)
-    resolved = {p.claimed: p.path for p in fv.paths if p.usable and p.path}
-    out = []
-    for ref in fv.finding.references:
-        path = resolved.get(ref.path)
-        if path is None or ref.start is None:
-            continue
-        file = snapshot.file(path)
-        if not isinstance(file, FileText):
-            continue
-        end = min(ref.end or ref.start, ref.start + MAX_SHOWN_LINES - 1, len(file.lines))
-        out.append({"path": path, "start": ref.start, "end": end, "text": list(file.lines[ref.start - 1:end])})
-    return out
 
 
 def _quote_evidence(fv: FindingVerdict) -> dict[str, Any] | None:
