@@ -24,6 +24,7 @@ from typing import Any
 from reviewvet.llm.client import Message, ModelClient, ModelReplyError, Usage
 
 MAX_CHUNK_CHARS = 16_000
+SEVERITIES = ("critical", "important", "suggestion")
 _HEADING = re.compile(r"^(#{1,6} |.*¶\s*$)")
 
 EXTRACT_SCHEMA: dict[str, Any] = {
@@ -36,8 +37,8 @@ EXTRACT_SCHEMA: dict[str, Any] = {
         "required": ["title", "severity", "label", "body", "locations", "quotes", "identifiers"],
         "properties": {
             "title": {"type": "string", "description": "the finding in one line, as the review states it"},
-            "severity": {"type": ["string", "null"], "enum": ["critical", "important", "suggestion", None],
-                         "description": "the severity the review gives, or null"},
+            "severity": {"type": ["string", "null"],
+                         "description": "critical, important or suggestion, as the review gives it; or null"},
             "label": {"type": ["string", "null"],
                       "description": "regression, gap, enhancement ... as the review labels it, or null"},
             "body": {"type": "string", "description": "the review's explanation, shortened if long"},
@@ -121,9 +122,12 @@ def _ask(client: ModelClient, chunk: str, validator: Any, result: Extraction) ->
 def _claim_finding(item: dict[str, Any]) -> dict[str, Any]:
     """One finding of the model's reply as a claims-v1 finding (nulls and empty lists left out)."""
     finding: dict[str, Any] = {"title": item["title"].strip() or "untitled finding"}
-    for key in ("severity", "label", "body"):
+    for key in ("label", "body"):
         if item.get(key):
             finding[key] = item[key]
+    severity = str(item.get("severity") or "").strip().lower()
+    if severity in SEVERITIES:
+        finding["severity"] = severity
     locations = [{k: v for k, v in loc.items() if v is not None and (k != "end" or loc.get("start"))}
                  for loc in item["locations"] if loc.get("path")]
     for loc in locations:
