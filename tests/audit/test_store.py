@@ -27,10 +27,10 @@ from .helpers import (
 )
 
 
-def test_fresh_store_has_schema_version_3_and_every_table(tmp_path: Path) -> None:
+def test_fresh_store_has_schema_version_4_and_every_table(tmp_path: Path) -> None:
     db = tmp_path / "new" / "audit.duckdb"
     with Store(db) as store:
-        assert store.version() == SCHEMA_VERSION == 3
+        assert store.version() == SCHEMA_VERSION == 4
     names = {r[0] for r in query(db, "SELECT table_name FROM duckdb_tables()")}
     assert names == {*TABLES, "schema_version"}
 
@@ -39,7 +39,7 @@ def test_reopening_does_not_migrate_twice(tmp_path: Path) -> None:
     db = tmp_path / "audit.duckdb"
     Store(db).close()
     Store(db).close()
-    assert query(db, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,), (3,)]
+    assert query(db, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,), (3,), (4,)]
 
 
 def test_a_version_1_store_gains_the_verdict_columns(tmp_path: Path) -> None:
@@ -53,7 +53,7 @@ def test_a_version_1_store_gains_the_verdict_columns(tmp_path: Path) -> None:
     con.execute("INSERT INTO schema_version VALUES (1, now())")
     con.close()
     with Store(db) as store:
-        assert store.version() == 3
+        assert store.version() == 4
     columns = {r[0] for r in query(db, "SELECT column_name FROM duckdb_columns() WHERE table_name = 'findings'")}
     assert {"verdict", "evidence"} <= columns
 
@@ -71,34 +71,34 @@ def test_a_version_2_store_gains_head_how_and_keeps_its_reviews(tmp_path: Path) 
     con.execute("INSERT INTO reviews (review_id, status, head_evidence) VALUES ('r1', 'verified', 'reviewed-head')")
     con.close()
     with Store(db) as store:
-        assert store.version() == 3
+        assert store.version() == 4
         stored = store.head_of("r1")
     assert stored is not None and (stored.status, stored.evidence, stored.how) == ("verified", "reviewed-head", None)
     assert query(db, "SELECT column_name FROM duckdb_columns() WHERE table_name = 'reviews' "
                      "ORDER BY column_index DESC LIMIT 2") == [("head_how",), ("head_evidence",)]
-    assert query(db, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,), (3,)]
+    assert query(db, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,), (3,), (4,)]
 
 
 def test_store_with_a_newer_schema_is_refused(tmp_path: Path) -> None:
     db = tmp_path / "audit.duckdb"
     Store(db).close()
     con = duckdb.connect(str(db))
-    con.execute("INSERT INTO schema_version VALUES (4, now())")
+    con.execute("INSERT INTO schema_version VALUES (5, now())")
     con.close()
-    with pytest.raises(StoreError, match=r"schema version 4; this reviewvet knows 3: upgrade reviewvet"):
+    with pytest.raises(StoreError, match=r"schema version 5; this reviewvet knows 4: upgrade reviewvet"):
         Store(db)
-    assert query(db, "SELECT max(version) FROM schema_version") == [(4,)]
+    assert query(db, "SELECT max(version) FROM schema_version") == [(5,)]
 
 
 def test_report_refuses_a_store_with_a_newer_schema(tmp_path: Path) -> None:
     db = tmp_path / "audit.duckdb"
     Store(db).close()
     con = duckdb.connect(str(db))
-    con.execute("INSERT INTO schema_version VALUES (4, now())")
+    con.execute("INSERT INTO schema_version VALUES (5, now())")
     con.close()
     code, _, err = cli("audit", "report", "--db", db)
     assert code == 2
-    assert "schema version 4" in err
+    assert "schema version 5" in err
 
 
 def test_corrupted_store_exits_2_naming_it_and_is_left_alone(tmp_path: Path, demo_repo) -> None:
@@ -204,7 +204,7 @@ def test_a_store_missing_one_of_its_tables_is_not_a_store(tmp_path: Path) -> Non
     con.execute("DROP TABLE claims")
     con.close()
     before = db.read_bytes()
-    with pytest.raises(StoreError, match=r"is not a reviewvet audit store: schema version 3 but no table 'claims'"):
+    with pytest.raises(StoreError, match=r"is not a reviewvet audit store: schema version 4 but no table 'claims'"):
         Store(db)
     assert db.read_bytes() == before
 

@@ -252,9 +252,6 @@ def verify_item(item: Item, options: Options) -> Checked:
     """What becomes of one review: verified at the head the mapping gives, else at the one ``verify
     --head auto`` picks, else (naming only its branch) at its branch's head in ``options``; unverified
     with the reason, or skipped. Never raises for a bad review."""
-    from reviewvet.audit.consolidator import consolidator_rows
-
-    rid = review_id(item.text)
     try:
         review = _parse(item)
     except ReviewvetError as exc:
@@ -266,12 +263,24 @@ def verify_item(item: Item, options: Options) -> Checked:
         given = Given(options.branch_heads[review.branch], None, "branch")
         verification, choice, cause, reason = _verify_or_why(review, given, options)
     status = "verified" if verification is not None else "unverified"
-    rows = review_rows(rid, item.source, review, status, reason, verification, choice=choice,
-                       repository=options.repo_name)
-    decisions = verification.decisions if verification else {}
-    rows["consolidator"] = consolidator_rows(rid, review, review.all_findings(), decisions)
+    rows = item_rows(item, review, verification, reason=reason, choice=choice, repository=options.repo_name)
     return Checked(status, reason, rows, len(review.all_findings()), cause, choice,
                    verification.revisions.head if verification else None, review.branch, review_date(review))
+
+
+def item_rows(item: Item, review: Review, verification: Verification | None, *, reason: str = "",
+              choice: HeadChoice | None = None, repository: str | None = None) -> Rows:
+    """All the rows ingest stores for one review: verified when ``verification`` is given (its findings,
+    claims, rule hits and challenges), else unverified for ``reason``; and the consolidator's items, judged
+    against the verification's decisions. ``Store.write_review`` writes them."""
+    from reviewvet.audit.consolidator import consolidator_rows
+
+    rid = review_id(item.text)
+    status = "verified" if verification is not None else "unverified"
+    rows = review_rows(rid, item.source, review, status, reason, verification, choice=choice, repository=repository)
+    decisions = verification.decisions if verification else {}
+    rows["consolidator"] = consolidator_rows(rid, review, review.all_findings(), decisions)
+    return rows
 
 
 def _parse(item: Item) -> Review:

@@ -1,5 +1,6 @@
 """Reports over the audit store: per agent, per model version, by month and by round,
-and the comparison with the consolidators' own decisions. Queries are SQL, kept here as data.
+the comparison with the consolidators' own decisions, and, when findings were challenged,
+what came of the challenges. Queries are SQL, kept here as data.
 
 Every output states its sample first (the reviews found, how many were verified at the
 reviewed head, at a substitute or user-given head, and why the others were not), each table
@@ -112,6 +113,47 @@ SELECT r.status, count(DISTINCT c.review_id), count(*) FROM consolidator c JOIN 
 GROUP BY r.status
 """
 
+# Challenged findings, once for each agent they belong to (a challenge attributed to none: "unattributed").
+CHALLENGES_PER_AGENT = """
+WITH c AS (
+  SELECT unnest(CASE WHEN len(coalesce(agents, [])) = 0 THEN ['unattributed'] ELSE agents END) AS agent,
+         outcome, survived
+  FROM challenges
+)
+SELECT agent,
+  count(*) AS challenged,
+  count(*) FILTER (WHERE outcome = 'withdraw') AS withdrawn,
+  count(*) FILTER (WHERE outcome = 'amend') AS amended,
+  count(*) FILTER (WHERE outcome = 'defend') AS defended,
+  count(*) FILTER (WHERE outcome = 'failed') AS failed,
+  count(*) FILTER (WHERE outcome <> 'failed') AS answered,
+  count(*) FILTER (WHERE survived) AS survived
+FROM c GROUP BY agent ORDER BY agent
+"""
+
+# Every challenge once, by the model asked.
+CHALLENGES_PER_MODEL = """
+SELECT provider, model,
+  count(*) AS challenges,
+  count(*) FILTER (WHERE outcome <> 'failed') AS answered,
+  count(*) FILTER (WHERE survived) AS survived,
+  sum(input_tokens) AS input_tokens,
+  sum(output_tokens) AS output_tokens,
+  count(cost_usd) AS priced,
+  round(sum(cost_usd), 6) AS cost_usd,
+  round(sum(seconds), 2) AS seconds
+FROM challenges GROUP BY provider, model ORDER BY provider, model
+"""
+
+# What the two challenge tables count, stated under each.
+CHALLENGES_NOTE = ("Findings the checks refuted or left doubtful (or the rules judged false positives) that were sent "
+                   "back to a model with their evidence, each counted once for each agent it belongs to: its raw "
+                   "review's author, or the agents a consolidated finding is attributed to. A finding survived when "
+                   "the claim it was amended or defended with verified as confirmed. The survival rate is survived / "
+                   "answered, as rate (k/n, 95% CI) with the Wilson score interval; — where n is 0.")
+CHALLENGE_COST_NOTE = ("Every challenge once, by the model asked. Tokens as the provider counted them; the cost sums "
+                       "the priced challenges only (a model of unknown price has none).")
+
 # Each review once, with the number of findings the grouped reports count for it.
 SAMPLE = """
 WITH counted AS (
@@ -178,6 +220,22 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
     "summary_counts_agree": ("Summary counts agree", "retro Summary table counts reviewvet agrees with"),
     "summary_counts_disagree": ("Summary counts disagree", "retro Summary table counts reviewvet does not "
                                                            "agree with"),
+    "challenged": ("Challenged", "refuted, doubtful or false-positive findings sent back to a model with their "
+                                 "evidence"),
+    "withdrawn": ("Withdrawn", "challenges the model answered by withdrawing the finding"),
+    "amended": ("Amended", "challenges answered with a corrected place, quote or label"),
+    "defended": ("Defended", "challenges answered with a quote that supports the finding as written"),
+    "failed": ("Failed", "challenges the model could not be asked, or did not answer as asked"),
+    "answered": ("Answered", "challenges withdrawn, amended or defended: the n of the survival rate"),
+    "survived": ("Survived", "amended or defended findings whose new claim verified as confirmed"),
+    "survival_rate": ("Survival rate", "survived / answered, with counts and a 95 % Wilson interval; — where no "
+                                       "challenge was answered"),
+    "challenges": ("Challenges", "challenges put to the model"),
+    "input_tokens": ("Input tokens", "tokens the model read, as its provider counted them"),
+    "output_tokens": ("Output tokens", "tokens the model wrote"),
+    "priced": ("Priced", "challenges whose cost is known (the model's price is known)"),
+    "cost_usd": ("Cost (USD)", "the cost of the priced challenges"),
+    "seconds": ("Seconds", "time spent asking and verifying again"),
     "consolidator": ("Consolidator", "what the consolidator decided"),
     "reviewvet": ("reviewvet", "what reviewvet decided"),
 }
@@ -289,7 +347,22 @@ def tables(store: Store, by: list[str]) -> list[Table]:
     out.append(Table("consolidator comparison", columns, rows, note))
     columns, rows = store.query(DISAGREEMENTS)
     out.append(Table("disagreements and unlinked reconciliation items", columns, rows, note))
-    return out
+    return out + challenge_tables(store)
+
+
+def challenge_tables(store: Store) -> list[Table]:
+    """What came of the challenged findings, per agent (with the survival rate) and per model (with
+    tokens and cost); nothing when no finding in the store was challenged (or the store predates them)."""
+    if not store.has_table("challenges"):
+        return []
+    columns, rows = store.query(CHALLENGES_PER_AGENT)
+    if not rows:
+        return []
+    at = {c: i for i, c in enumerate(columns)}
+    rated = [(*row, Rate(int(row[at["survived"]]), int(row[at["answered"]]))) for row in rows]
+    agents = Table("challenges per agent", [*columns, "survival_rate"], rated, CHALLENGES_NOTE)
+    columns, rows = store.query(CHALLENGES_PER_MODEL)
+    return [agents, Table("challenges per model", columns, rows, CHALLENGE_COST_NOTE)]
 
 
 def with_rates(t: Table) -> Table:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -76,7 +77,30 @@ def review_rows(rid: str, source: str, review: Review, status: str, reason: str,
                             s.evidence or None) for s in v.symbols]
         if d is not None:
             rows["rule_hits"] += [(rid, f.key, h.code, h.name, h.effect) for h in d.hits]
+    rows["challenges"] = challenge_rows(rid, verification)
     return rows
+
+
+def challenge_rows(rid: str, verification: Verification) -> list[Sequence[Any]]:
+    """One row per challenged finding: the agents it belongs to, what the model answered, the claim it made
+    instead (as JSON text) with that claim's verdict, and what the question cost."""
+    findings = {v.finding.key: v.finding for v in verification.verdicts}
+    rows: list[Sequence[Any]] = []
+    for c in verification.challenges:
+        f = findings.get(c.key)
+        claim = json.dumps(c.claim, sort_keys=True, ensure_ascii=False) if c.claim is not None else None
+        rows.append((rid, c.key, finding_agents(f) if f else [], c.provider, c.model, c.outcome, c.reason, claim,
+                     c.regrade or None, list(c.flags), c.survived, c.input_tokens, c.output_tokens, c.cost_usd,
+                     c.seconds))
+    return rows
+
+
+def finding_agents(f: Finding) -> list[str]:
+    """The agent families a finding belongs to: its raw review's author, else every agent a consolidated
+    finding is attributed to (as ``agent_finding_rows`` counts them)."""
+    if f.origin != "consolidated":
+        return [f.origin]
+    return sorted({agent_family(a) for a in f.agents})
 
 
 def agent_finding_rows(rid: str, review: Review, models: dict[str, str]) -> list[Sequence[Any]]:

@@ -26,8 +26,10 @@ from typing import Any, NoReturn
 
 from reviewvet.errors import ReviewvetError
 
-SCHEMA_VERSION = 3
-TABLES = ("reviews", "agents", "findings", "agent_findings", "claims", "rule_hits", "consolidator")
+SCHEMA_VERSION = 4
+TABLES = ("reviews", "agents", "findings", "agent_findings", "claims", "rule_hits", "consolidator", "challenges")
+# The schema version that created each table added after the first: an older store lacks it until migrated.
+TABLE_SINCE = {"challenges": 4}
 
 _MIGRATIONS = {
     1: [
@@ -65,6 +67,15 @@ _MIGRATIONS = {
     # How each review's head was chosen: review, pr-ref, subjects, branch or map (NULL: not verified).
     3: [
         "ALTER TABLE reviews ADD COLUMN head_how VARCHAR",
+    ],
+    # Challenged findings: what the model asked answered (withdraw, amend, defend, or failed), the claim it
+    # made instead (JSON text) and that claim's verdict when verified again, and what the question cost.
+    # ``agents``: the agent families the finding belongs to, as agent_findings attributes them.
+    4: [
+        """CREATE TABLE challenges (
+            review_id VARCHAR, finding_key VARCHAR, agents VARCHAR[], provider VARCHAR, model VARCHAR,
+            outcome VARCHAR, reason VARCHAR, claim VARCHAR, regrade VARCHAR, flags VARCHAR[], survived BOOLEAN,
+            input_tokens BIGINT, output_tokens BIGINT, cost_usd DOUBLE, seconds DOUBLE)""",
     ],
 }
 
@@ -106,6 +117,11 @@ class StoredHead:
     how: str | None  # review, pr-ref, subjects, branch, map
     head: str | None
     date: str | None  # the review's date, YYYY-MM-DD
+
+
+def tables_at(version: int) -> tuple[str, ...]:
+    """The tables a store of schema ``version`` has (none before version 1)."""
+    return tuple(t for t in TABLES if 1 <= TABLE_SINCE.get(t, 1) <= version)
 
 
 def default_db_path() -> Path:
@@ -209,7 +225,7 @@ class Store:
         if have > SCHEMA_VERSION:
             raise StoreError(f"audit store {str(self.path)!r} has schema version {have}; this reviewvet knows "
                              f"{SCHEMA_VERSION}: upgrade reviewvet")
-        missing = [t for t in TABLES if t not in names] if have >= 1 else []
+        missing = [t for t in tables_at(have) if t not in names]
         if missing:
             raise StoreError(f"{str(self.path)!r} is not a reviewvet audit store: schema version {have} "
                              f"but no table {', '.join(map(repr, missing))}")
@@ -261,6 +277,10 @@ class Store:
     def version(self) -> int:
         row = self._fetch("SELECT coalesce(max(version), 0) FROM schema_version")
         return int(row[0][0]) if row else 0
+
+    def has_table(self, table: str) -> bool:
+        """Whether the store has ``table``: a store opened read-only is not migrated, so an old one may lack it."""
+        return table in tables_at(self.version())
 
     # -- writing ----------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from reviewvet import __version__
+from reviewvet.model.challenge import OUTCOMES, ChallengeOutcome
 from reviewvet.model.checks import FindingVerdict, LineCheck, QuoteCheck
 from reviewvet.model.verification import Verification
 from reviewvet.model.rules import Decision
@@ -19,8 +20,10 @@ def verification_data(v: Verification) -> dict[str, Any]:
         "reviewvet": {"version": __version__, "schema": SCHEMA},
         "review": review_data(v),
         "revisions": revisions_data(v),
-        "findings": [finding_data(fv) | {"decision": decision_data(v.decisions.get(fv.finding.key))}
+        "findings": [finding_data(fv) | {"decision": decision_data(v.decisions.get(fv.finding.key)),
+                                         "challenge": challenge_data(v.challenge(fv.finding.key))}
                      for fv in v.verdicts],
+        "challenges": [challenge_data(c) for c in v.challenges],
         "accounting": [asdict(row) for row in v.accounting],
         "rules": {"in_force": [r.code for r in v.rules], "conventions": list(v.conventions)},
         "summary": summary_data(v),
@@ -94,6 +97,13 @@ def decision_data(decision: Decision | None) -> dict[str, Any] | None:
     return data
 
 
+def challenge_data(c: ChallengeOutcome | None) -> dict[str, Any] | None:
+    """A challenge's record as it is, its flags a list and its seconds rounded as the timings are."""
+    if c is None:
+        return None
+    return asdict(c) | {"flags": list(c.flags), "seconds": round(c.seconds, 4)}
+
+
 def quote_data(q: QuoteCheck) -> dict[str, Any]:
     data = asdict(q)
     data["matched"] = list(q.matched)
@@ -123,4 +133,10 @@ def summary_data(v: Verification) -> dict[str, Any]:
         "warnings": len(v.review.warnings),
         "false_positives": sum(1 for d in v.decisions.values() if d.false_positive),
         "rule_hits": dict(Counter(h.code for d in v.decisions.values() for h in d.hits)),
-    }
+    } | ({"challenges": challenge_counts(v.challenges)} if v.challenges else {})
+
+
+def challenge_counts(challenges: tuple[ChallengeOutcome, ...]) -> dict[str, int]:
+    """How many challenges came to each outcome (every outcome named, 0 included), and how many survived."""
+    outcomes = Counter(c.outcome for c in challenges)
+    return {outcome: outcomes[outcome] for outcome in OUTCOMES} | {"survived": sum(c.survived for c in challenges)}

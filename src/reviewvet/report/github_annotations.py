@@ -16,10 +16,13 @@ shows reviewvet's verdicts as annotations (the shape of ruff's ``--output-format
   first passes through ``visible`` (control characters and bidi marks spelled out), then gets the
   runner's escaping, ``%``, CR and LF in the message, and ``:`` and ``,`` too in a property. A line
   therefore holds no line break of any kind, and a ``%0A`` written in a review stays text (``%250A``).
+- A challenged finding's message ends with what the challenge came to, in brackets (its short form,
+  without the model's reason).
 """
 
 from __future__ import annotations
 
+from reviewvet.model.challenge import ChallengeOutcome
 from reviewvet.model.checks import FindingVerdict, primary_location
 from reviewvet.model.rules import Decision
 from reviewvet.model.verification import Verification
@@ -40,19 +43,22 @@ def render(v: Verification, options: RenderOptions = PLAIN) -> str:
         if decision is not None and decision.false_positive and not options.include_false_positives:
             continue
         location = primary_location(fv)
-        (located if location is not None else unlocated).append(annotation(fv, decision, location))
+        challenge = v.challenge(fv.finding.key)
+        (located if location is not None else unlocated).append(annotation(fv, decision, location, challenge))
     return "".join(line + "\n" for line in located + unlocated)
 
 
-def annotation(fv: FindingVerdict, decision: Decision | None, location: tuple[str, int, int] | None) -> str:
-    """``::warning file=…,line=…,endLine=…,title=…::message``; no file and lines when unlocated."""
+def annotation(fv: FindingVerdict, decision: Decision | None, location: tuple[str, int, int] | None,
+               challenge: ChallengeOutcome | None = None) -> str:
+    """``::warning file=…,line=…,endLine=…,title=…::message``; no file and lines when unlocated. The message
+    ends with what the finding's challenge came to, when it was challenged."""
     properties: list[tuple[str, str]] = []
     if location is not None:
         path, start, end = location
         properties += [("file", path), ("line", str(start)), ("endLine", str(end))]
     properties.append(("title", f"{deciding_rule(decision)} {verdict_word(fv, decision)}"))
     listed = ",".join(f"{name}={escape_property(visible(value))}" for name, value in properties)
-    return f"::{command(fv, decision)} {listed}::{escape_data(visible(headline(fv, decision)))}"
+    return f"::{command(fv, decision)} {listed}::{escape_data(visible(headline(fv, decision, challenge)))}"
 
 
 def command(fv: FindingVerdict, decision: Decision | None) -> str:

@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable
 from html import escape as html_escape
 
+from reviewvet.model.challenge import ChallengeOutcome
 from reviewvet.model.checks import FindingVerdict, primary_location
 from reviewvet.model.rules import Decision
 from reviewvet.model.verification import Verification
@@ -34,6 +35,7 @@ from reviewvet.report.escape import visible
 from reviewvet.report.links import lines_url, rule_url
 from reviewvet.report.text import (
     EVIDENCE_NAMES,
+    describe_challenge,
     describe_decision,
     describe_line,
     describe_provenance,
@@ -140,7 +142,8 @@ def _footer(v: Verification, options: RenderOptions, left_out: Counter[str]) -> 
 def _finding(v: Verification, fv: FindingVerdict, word: str) -> str:
     decision = v.decisions.get(fv.finding.key)
     marks = _known_code(fv, decision.merged_into if decision is not None else None)
-    body = [*_verdict(fv, marks), *_located(v, fv), *_rules(decision, marks), *_checks(fv, marks), _about(fv)]
+    body = [*_verdict(fv, marks), *_located(v, fv), *_rules(decision, marks),
+            *_challenge(v.challenge(fv.finding.key), marks), *_checks(fv, marks), _about(fv)]
     return "\n".join(["<details>", _summary(fv, word), "", *body, "", "</details>", "", ""])
 
 
@@ -179,6 +182,13 @@ def _rules(decision: Decision | None, marks: re.Pattern[str] | None) -> list[str
         detail = line.removeprefix(f"{hit.code} {hit.name}")
         out.append(f"- [{_code(f'{hit.code} {hit.name}')}]({rule_url(hit.code)}){_marked(detail, marks)}")
     return [*out, ""]
+
+
+def _challenge(c: ChallengeOutcome | None, marks: re.Pattern[str] | None) -> list[str]:
+    """What came of the finding's challenge: one line, clipped like every sentence of outside text."""
+    if c is None:
+        return []
+    return [f"**Challenge:** {_marked(describe_challenge(c), marks)}", ""]
 
 
 def _checks(fv: FindingVerdict, marks: re.Pattern[str] | None) -> list[str]:

@@ -10,6 +10,7 @@ from reviewvet.report.escape import visible
 from reviewvet.report.text import (
     ACCOUNTING_HEADERS,
     accounting_rows,
+    describe_challenge,
     describe_claim_provenance,
     describe_decision,
     describe_differences,
@@ -31,6 +32,9 @@ def render(v: Verification, options: RenderOptions = PLAIN) -> str:
     if summary["by_flag"]:
         out += ["", "| flag | findings |", "|---|---|"]
         out += [f"| `{flag}` | {count} |" for flag, count in sorted(summary["by_flag"].items())]
+    if "challenges" in summary:
+        out += ["", "| challenge | findings |", "|---|---|"]
+        out += [f"| {outcome} | {count} |" for outcome, count in summary["challenges"].items()]
     if v.accounting:
         out += ["", "## Agents", "", "| " + " | ".join(ACCOUNTING_HEADERS) + " |",
                 "|" + "---|" * len(ACCOUNTING_HEADERS)]
@@ -44,6 +48,9 @@ def render(v: Verification, options: RenderOptions = PLAIN) -> str:
             out.insert(len(out) - 1, f"- **{_escape(lines[0])}**")
             out[len(out) - 1:len(out) - 1] = [f"  - `{_escape(x.split(' ', 1)[0])}` {_escape(x.split(' ', 1)[1])}"
                                               for x in lines[1:]]
+        challenge = v.challenge(fv.finding.key)
+        if challenge is not None:
+            out.insert(len(out) - 1, f"- {_escape(describe_challenge(challenge))}")
     if v.review.warnings:
         out += ["## Parse warnings", ""]
         out += [f"- line {w.line}: {_escape(w.message)}" for w in v.review.warnings]

@@ -5,7 +5,8 @@ line, so reviewdog can post reviewvet's verdicts as pull-request comments.
   to comment on. Unlocated findings are in the other formats.
 - False positives are left out unless ``RenderOptions.include_false_positives``; when included they
   are ``INFO`` whatever their severity, and never carry a suggestion.
-- The message is the verdict-first ``headline``; ``code`` is the deciding rule, with a link to its
+- The message is the verdict-first ``headline`` (ending, for a challenged finding, with what the
+  challenge came to); ``code`` is the deciding rule, with a link to its
   section of the rules documentation.
 - Ranges are line-wise: both ends without a column, which reviewdog reads as whole lines, the end
   line included.
@@ -24,6 +25,7 @@ import json
 from typing import Any
 
 from reviewvet.ingest.findings import diff_lines
+from reviewvet.model.challenge import ChallengeOutcome
 from reviewvet.model.checks import FindingVerdict, QuoteCheck, primary_location
 from reviewvet.model.review import CodeBlock
 from reviewvet.model.rules import Decision
@@ -52,16 +54,17 @@ def diagnostics(v: Verification, options: RenderOptions = PLAIN) -> list[dict[st
         location = primary_location(fv)
         if location is None or (_false_positive(decision) and not options.include_false_positives):
             continue
-        out.append(diagnostic(fv, decision, location))
+        out.append(diagnostic(fv, decision, location, v.challenge(fv.finding.key)))
     return out
 
 
-def diagnostic(fv: FindingVerdict, decision: Decision | None, location: Location) -> dict[str, Any]:
+def diagnostic(fv: FindingVerdict, decision: Decision | None, location: Location,
+               challenge: ChallengeOutcome | None = None) -> dict[str, Any]:
     path, start, end = location
     code = deciding_rule(decision)
     lines = {"start": {"line": start}, "end": {"line": end}}
     out: dict[str, Any] = {
-        "message": headline(fv, decision),
+        "message": headline(fv, decision, challenge),
         "location": {"path": path, "range": lines},
         "severity": severity(fv, decision),
         "source": SOURCE,

@@ -19,6 +19,9 @@
   - ``partialFingerprints``: ``reviewvet/v1`` (rule, path and normalised matched text: no line
     numbers, so it survives unrelated edits) and GitHub's ``primaryLocationLineHash``;
   - false positives carry an ``external`` suppression with the rules' notes as justification;
+  - a challenged finding's ``properties.challenge``: the model asked, its answer and reason, the
+    claim it made and that claim's verdict when verified again, whether the finding survived, and
+    the tokens, cost and seconds the challenge took;
 - ``automationDetails.id``: the category GitHub files the run under (see ``category``);
 - ``invocations``: one, successful, with a note saying how many findings were left out;
 - ``versionControlProvenance``: the hosted repository (``https://host/owner/name``) and the head
@@ -39,6 +42,7 @@ from dataclasses import asdict
 from typing import Any
 
 from reviewvet import __version__
+from reviewvet.model.challenge import ChallengeOutcome
 from reviewvet.model.checks import FindingVerdict, primary_location
 from reviewvet.model.rules import Decision, Rule
 from reviewvet.model.verification import Verification
@@ -97,7 +101,11 @@ def _results(v: Verification, mode: Unlocated, index: dict[str, int]) -> tuple[l
         if not locations and mode != "keep":
             left_out.append(fv.finding.key)
             continue
-        results.append(_result(fv, v.decisions.get(fv.finding.key), index, locations))
+        result = _result(fv, v.decisions.get(fv.finding.key), index, locations)
+        challenge = v.challenge(fv.finding.key)
+        if challenge is not None:
+            result["properties"]["challenge"] = challenge_properties(challenge)
+        results.append(result)
     return results, left_out
 
 
@@ -200,6 +208,13 @@ def _properties(fv: FindingVerdict, decision: Decision | None) -> dict[str, Any]
     return {"finding": f.key, "agents": list(f.agents), "claimedSeverity": f.severity or "",
             "label": (decision.label if decision else f.label) or "", "flags": list(fv.flags),
             "rules": list(decision.rule_codes) if decision else []}
+
+
+def challenge_properties(c: ChallengeOutcome) -> dict[str, Any]:
+    """A challenge's outcome as a result's ``properties.challenge`` (the finding's key is the result's already)."""
+    return {"provider": c.provider, "model": c.model, "outcome": c.outcome, "reason": c.reason, "claim": c.claim,
+            "regrade": c.regrade, "flags": list(c.flags), "survived": c.survived, "inputTokens": c.input_tokens,
+            "outputTokens": c.output_tokens, "costUsd": c.cost_usd, "seconds": round(c.seconds, 4)}
 
 
 def _baseline_state(fv: FindingVerdict) -> str | None:

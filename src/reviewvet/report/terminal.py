@@ -6,6 +6,7 @@ import io
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from reviewvet.model.challenge import ChallengeOutcome
 from reviewvet.model.checks import FindingProvenance, FindingVerdict, QuoteCheck, Verdict
 from reviewvet.model.rules import AgentRow
 from reviewvet.model.source import HeadCheck, Revisions
@@ -16,6 +17,7 @@ from reviewvet.report.escape import visible
 from reviewvet.report.text import (
     ACCOUNTING_HEADERS,
     accounting_rows,
+    describe_challenge,
     describe_claim_provenance,
     describe_decision,
     describe_differences,
@@ -67,6 +69,8 @@ def render(v: Verification, options: RenderOptions = PLAIN) -> str:
         _finding(console, fv, escape)
         for line in describe_decision(v.decisions[fv.finding.key]) if fv.finding.key in v.decisions else []:
             console.print(f"          [cyan]{escape(line)}[/]")
+        for line in _challenge_lines(v.challenge(fv.finding.key), escape):
+            console.print(line)
     console.print(_summary_table(v))
     for table in _agents_tables(v.accounting, escape, width):
         console.print(table)
@@ -125,7 +129,18 @@ def _summary_table(v: Verification) -> Table:
         table.add_row(f"verdict [{GRADE_STYLE.get(grade, '')}]{grade}[/]", str(count))
     for flag, count in sorted(summary["by_flag"].items()):
         table.add_row(f"flag {flag}", str(count))
+    for outcome, count in summary.get("challenges", {}).items():
+        table.add_row(f"challenge {outcome}", str(count))
     return table
+
+
+def _challenge_lines(c: ChallengeOutcome | None, escape: Escape) -> list[str]:
+    """What came of the finding's challenge: green when it survived, red when it did not, magenta when the
+    challenge failed."""
+    if c is None:
+        return []
+    style = "green" if c.survived else ("magenta" if c.outcome == "failed" else "red")
+    return [f"          [{style}]{escape(describe_challenge(c))}[/]"]
 
 
 def _agents_tables(accounting: tuple[AgentRow, ...], escape: Escape, width: int) -> list[Table]:

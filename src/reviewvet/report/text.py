@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reviewvet.model.challenge import ChallengeOutcome
 from reviewvet.model.checks import FindingVerdict, LineCheck, QuoteCheck, SymbolCheck, Verdict
 from reviewvet.model.checks import ClaimProvenance, FindingProvenance
 from reviewvet.model.rules import AgentRow
@@ -214,11 +215,32 @@ def verdict_word(fv: FindingVerdict, decision: Decision | None) -> str:
     return fv.verdict.grade if fv.verdict is not None else "unchecked"
 
 
-def headline(fv: FindingVerdict, decision: Decision | None) -> str:
+def headline(fv: FindingVerdict, decision: Decision | None, challenge: ChallengeOutcome | None = None) -> str:
     """``[verdict] key: title — the rules' notes``: the verdict first, so a reader skimming comments
-    knows at once whether to trust the finding."""
+    knows at once whether to trust the finding; then, in brackets, what its challenge came to."""
     f = fv.finding
     text = f"[{verdict_word(fv, decision)}] {f.key}: {f.title}"
     if decision is not None and decision.notes:
         text += " — " + "; ".join(decision.notes)
+    if challenge is not None:
+        text += f" [{describe_challenge(challenge, reason=False)}]"
     return text
+
+
+# -- a refuted or doubtful finding's challenge ------------------------------------------------------
+
+CHALLENGE_ANSWERS = {"withdraw": "withdrawn", "amend": "amended", "defend": "defended"}
+
+
+def describe_challenge(c: ChallengeOutcome, *, reason: bool = True) -> str:
+    """What came of a finding's challenge, in one sentence: ``challenged (anthropic:claude-x): amended —
+    re-verified confirmed: survived; reason: …``, ``… withdrawn; reason: …`` or ``challenge failed
+    (anthropic:claude-x): …``. Without ``reason``, the short form the one-line formats append."""
+    who = f"{c.provider}:{c.model}"
+    if c.outcome == "failed":
+        return f"challenge failed ({who})" + (f": {c.reason}" if reason and c.reason else "")
+    text = f"challenged ({who}): {CHALLENGE_ANSWERS[c.outcome]}"
+    if c.outcome != "withdraw":
+        checked = f"re-verified {c.regrade}" if c.regrade else "nothing re-verified"
+        text += f" — {checked}: {'survived' if c.survived else 'did not survive'}"
+    return text + (f"; reason: {c.reason}" if reason and c.reason else "")
