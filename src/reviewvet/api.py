@@ -160,7 +160,7 @@ def _verification(workspace: Workspace, review: Review, findings: tuple[Finding,
         timings.append(("provenance", time.perf_counter() - started))
         started = time.perf_counter()
         conventions = _conventions(pair, options.context)
-        decisions = apply_rules(verdicts, rules, conventions)
+        decisions = apply_rules(verdicts, rules, conventions, workspace.decisions)
         accounting = tuple(agent_accounting(review, verdicts, decisions))
         timings.append(("rules", time.perf_counter() - started))
     return Verification(review, revisions, verdicts, tuple(timings), git.process_seconds - seconds,

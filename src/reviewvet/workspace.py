@@ -29,6 +29,7 @@ from reviewvet.model.source import FileChange, FileText, LogEntry, PathResolutio
 from reviewvet.resolve.facts import RepositoryFacts
 from reviewvet.resolve.revisions import resolve_revisions
 from reviewvet.resolve.snapshot import Snapshot, resolve_path
+from reviewvet.rules.engine import DecisionMemo
 
 if TYPE_CHECKING:
     from reviewvet.checks.source import Blamed, Side
@@ -67,6 +68,7 @@ class Workspace:
         self._shallow: set[str] | None = None
         self._blames: OrderedDict[tuple[object, ...], Blamed] = OrderedDict()
         self._line_hashes: OrderedDict[str, dict[int, str]] = OrderedDict()
+        self.decisions = DecisionMemo()  # the rules' decisions by their inputs (rules.engine)
         self._closed = False
 
     # -- lifetime --------------------------------------------------------------------------

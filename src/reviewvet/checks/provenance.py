@@ -127,6 +127,8 @@ class BlameEngine:
 
         if not wanted:
             return []
+        if len(wanted) == 1:  # one file: no thread to start (a warm workspace answers it from memory)
+            return [one(path) for path in wanted]
         with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(wanted))) as pool:
             return list(pool.map(one, sorted(wanted)))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -14,21 +16,45 @@ from reviewvet.rules.facts import facts_of
 from reviewvet.model.rules import Decision, Effect, Rule, RuleHit, severity_rank
 
 
-def apply_rules(verdicts: tuple[FindingVerdict, ...], rules: list[Rule],
-                conventions: list[Convention]) -> dict[str, Decision]:
-    """The decision for every finding, by finding key."""
+def apply_rules(verdicts: tuple[FindingVerdict, ...], rules: list[Rule], conventions: list[Convention],
+                memo: DecisionMemo | None = None) -> dict[str, Decision]:
+    """The decision for every finding, by finding key. ``memo`` (a workspace's) remembers decisions by
+    their inputs: the same facts under the same rules decide the same way, so a repeated claim is
+    not evaluated again."""
     duplicates = group_duplicates(verdicts)
     decisions: dict[str, Decision] = {}
     for v in verdicts:
         targets = [p.path for p in v.paths if p.path] + [b.path_hint for b in v.finding.blocks if b.path_hint]
         facts = facts_of(v, duplicates[v.finding.key], violations(v.finding, targets, conventions))
-        decision = decide(rules, facts, v)
+        decision = memo.decide(rules, facts, v) if memo is not None else decide(rules, facts, v)
         if skipped := unmatched_lines(v.finding, targets, conventions):
             note = (f"context: {skipped} proposed line(s) longer than {MAX_MATCHED_LINE} characters were not "
                     "matched against the repository's conventions")
             decision = replace(decision, notes=(*decision.notes, note))
         decisions[v.finding.key] = decision
     return decisions
+
+
+class DecisionMemo:
+    """Decisions by rules, facts and claimed severity and label, least recently used out past ``size``."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._known: OrderedDict[tuple[object, ...], Decision] = OrderedDict()
+
+    def decide(self, rules: list[Rule], facts: dict[str, Any], verdict: FindingVerdict) -> Decision:
+        finding = verdict.finding
+        key = (tuple((r.code, r.when, r.source) for r in rules), finding.severity, finding.label,
+               json.dumps(facts, sort_keys=True, default=repr))
+        known = self._known.get(key)
+        if known is not None:
+            self._known.move_to_end(key)
+            return known
+        decision = decide(rules, facts, verdict)
+        self._known[key] = decision
+        if len(self._known) > self.size:
+            self._known.popitem(last=False)
+        return decision
 
 
 def decide(rules: list[Rule], facts: dict[str, Any], verdict: FindingVerdict) -> Decision:

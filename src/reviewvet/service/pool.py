@@ -9,14 +9,17 @@ more than ``max_workspaces``, or while the process's resident memory is over the
 
 Revisions are resolved to commit ids before a workspace is chosen, so a branch that moved (after
 a fetch) gets a new workspace and the old one ages out; ``auto`` heads are resolved per review
-inside the workspace. What only the refs decide is shared by every workspace of a repository
-(``RepositoryFacts``).
+inside the workspace. A name (a branch, ``HEAD``) is resolved again at most every
+``RESOLVE_SECONDS`` — each answer carries the commit it verified, and a fetch through the service
+forgets the names of that repository at once; a commit id needs no resolving at all. What only
+the refs decide is shared by every workspace of a repository (``RepositoryFacts``).
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -28,6 +31,7 @@ from reviewvet.resolve.facts import RepositoryFacts
 from reviewvet.workspace import Workspace
 
 SHA = frozenset("0123456789abcdef")
+RESOLVE_SECONDS = 2.0  # how long a name's commit id is taken as known
 
 Key = tuple[str, str, str, str]  # repository name, head, base, merge base (commit ids, or "auto"/"")
 
@@ -61,6 +65,7 @@ class WorkspacePool:
         self._entries: OrderedDict[Key, _Entry] = OrderedDict()
         self._facts: dict[str, RepositoryFacts] = {}
         self._gits: dict[str, Git] = {}  # one runner per repository, for resolving revisions
+        self._resolved: dict[tuple[str, str], tuple[float, str]] = {}  # (repository, name) -> (when, commit id)
 
     @contextmanager
     def use(self, name: str, path: Path, head: str, base: str | None, merge_base: str | None = None
@@ -89,6 +94,8 @@ class WorkspacePool:
         with self._lock:
             self._facts.pop(name, None)
             self._gits.pop(name, None)
+            for known in [k for k in self._resolved if k[0] == name]:
+                del self._resolved[known]
             stale = [key for key, entry in self._entries.items() if key[0] == name and entry.users == 0]
             dropped = [self._entries.pop(key) for key in stale]
             self.stats.open = len(self._entries)
@@ -105,13 +112,20 @@ class WorkspacePool:
                 return rev or ""
             if len(rev) == 40 and set(rev) <= SHA:
                 return rev
+            now = time.monotonic()
             with self._lock:
                 git = self._gits.get(name)
+                known = self._resolved.get((name, rev))
+            if known is not None and now - known[0] < RESOLVE_SECONDS:
+                return known[1]
             if git is None:
                 git = Git(path)
                 with self._lock:
                     self._gits.setdefault(name, git)
-            return git.resolve(rev, what=what, field=field_name)
+            sha = git.resolve(rev, what=what, field=field_name)
+            with self._lock:
+                self._resolved[(name, rev)] = (now, sha)
+            return sha
 
         return (name, resolved(head, "head", "head"), resolved(base, "base", "base"),
                 resolved(merge_base, "merge base", "merge-base"))
