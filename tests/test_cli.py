@@ -629,7 +629,7 @@ def parsers(parser: argparse.ArgumentParser, name: str = "reviewvet") -> list[tu
 
 def test_every_option_of_every_command_is_explained(capsys) -> None:
     commands = parsers(build_parser())
-    assert len(commands) == 24
+    assert len(commands) == 30
     for name, parser in commands:
         for action in parser._actions:
             if not isinstance(action, argparse._SubParsersAction):
@@ -643,10 +643,15 @@ def test_every_option_of_every_command_is_explained(capsys) -> None:
                 assert option in out, (name, option)
 
 
-def test_every_command_but_the_groups_has_format_and_output() -> None:
+SERVERS = {"reviewvet serve", "reviewvet mcp"}  # they answer requests until stopped: no report to format
+
+
+def test_every_command_but_the_groups_and_servers_has_format_and_output() -> None:
     for name, parser in parsers(build_parser()):
         options = {o for action in parser._actions for o in action.option_strings}
-        if not any(isinstance(a, argparse._SubParsersAction) for a in parser._actions):
+        if name in SERVERS:
+            assert not {"--format", "--output"} & options, name
+        elif not any(isinstance(a, argparse._SubParsersAction) for a in parser._actions):
             assert {"--format", "--output", "-o"} <= options, name
 
 

@@ -23,7 +23,9 @@ __all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from reviewvet.cli import audit, bench, blame, index, rules, verify
+    from reviewvet.cli import audit, bench, blame, index, rules, serve, verify
+    from reviewvet.cli import mcp
+    from reviewvet.cli import models
 
     parser = argparse.ArgumentParser(
         prog="reviewvet",
@@ -36,11 +38,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     verify.add_parser(sub)
+    models.add_parsers(sub)
     rules.add_parser(sub)
     audit.add_parser(sub)
     blame.add_parser(sub)
     index.add_parsers(sub)
     bench.add_parser(sub)
+    mcp.add_parser(sub)
+    serve.add_parser(sub)
     return parser
 
 

@@ -58,6 +58,8 @@ def add_parser(sub: Subparsers) -> None:
     add_output(startup, ("text", "json"), "text", json_alias=True, help="format of the figures")
     startup.set_defaults(run=run_startup)
     _add_calibrate(kinds)
+    _add_serve(kinds)
+    _add_models(kinds)
     callgraph = kinds.add_parser("callgraph", help="precision and recall of the Go call graph against the Go "
                                  "callgraph tool (-algo=static) on standard-library packages",
                                  description="Index standard-library packages with reviewvet and compare its Go call "
@@ -133,6 +135,33 @@ def _add_scale(kinds: Subparsers) -> None:
                       help="build the repositories and reviews in this new or empty folder and keep them")
     add_output(scale, ("text", "json"), "text", json_alias=True, help="format of the figures")
     scale.set_defaults(run=run_scale)
+
+
+def _add_serve(kinds: Subparsers) -> None:
+    parser = kinds.add_parser("serve", help="load `reviewvet serve` on loopback (claims:check and verify) against "
+                              "the command line per request",
+                              description="Start `reviewvet serve` on a free loopback port, warm it, then let N "
+                                          "clients send claims:check (one claim: the review's first located quote) "
+                                          "and verify (the whole review) back to back for T seconds each; report "
+                                          "throughput, p50/p95/p99 latency and errors, and the same work through "
+                                          "the command line, one process per request, as the baseline. Targets "
+                                          "(2 cores, 8 clients): claims:check p50 <= 20 ms, p99 <= 100 ms, no "
+                                          "error.")
+    group = parser.add_argument_group("workload")
+    group.add_argument("--repo", type=Path, required=True, help="the repository to serve")
+    group.add_argument("--review", type=Path, required=True,
+                       help="the review to verify; its first located quote is the claim checked")
+    group.add_argument("--head", default="HEAD", help="the head revision (default HEAD)")
+    group.add_argument("--base", default=None, help="the base revision (default main or master)")
+    load = parser.add_argument_group("load")
+    load.add_argument("--clients", type=int, default=8, metavar="N",
+                      help="concurrent clients (default 8, at most 64)")
+    load.add_argument("--seconds", type=float, default=10.0, metavar="T",
+                      help="seconds of load per route (default 10, at most 120)")
+    load.add_argument("--cli-runs", type=int, default=5, metavar="N",
+                      help="command-line runs per route for the baseline, after one warm-up (default 5)")
+    add_output(parser, ("text", "json"), "text", json_alias=True, help="format of the figures")
+    parser.set_defaults(run=run_serve)
 
 
 def _add_timeout(container: Container) -> None:
@@ -278,7 +307,56 @@ def run_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_serve(args: argparse.Namespace) -> int:
+    from reviewvet.bench.serve import bench_serve, format_report
+
+    figures = bench_serve(args.repo, args.review, args.head, args.base, clients=args.clients,
+                          seconds=args.seconds, cli_runs=args.cli_runs)
+    return _figures(args, figures, format_report)
+
+
 def run_callgraph(args: argparse.Namespace) -> int:
     from reviewvet.bench.callgraph import DEFAULT_PACKAGES, format_callgraph_figures, run_bench
 
     return _figures(args, run_bench(args.packages or DEFAULT_PACKAGES), format_callgraph_figures)
+
+
+MODELS_DESCRIPTION = """\
+Start a stand-in for each provider's API on 127.0.0.1 (its wire format, a fixed structured reply after
+a fixed --delay; a dummy key is set for the run, nothing leaves the machine) and time, per call: the
+server's own time, a raw HTTP round trip posting the bytes the SDK sent (http.client, no SDK, no
+reviewvet), the SDK alone with the same request, and reviewvet's whole call: extract of a small
+review text (prompt, SDK call, parsing, schema and verbatim checks) and challenge of one doubtful
+finding of a small generated repository (evidence, SDK call, schema check, the amended claim verified
+again). Medians of --calls calls after a warm-up call; the overhead is reviewvet's median minus the
+raw round trip's, in ms and as a ratio, and "own" the part of it outside the SDK."""
+
+
+def _add_models(kinds: Subparsers) -> None:
+    from reviewvet.llm.client import PROVIDERS
+
+    parser = kinds.add_parser("models", help="what reviewvet adds to a model call (extract, challenge) against a "
+                              "local stand-in of each provider's API and a raw HTTP round trip",
+                              description=MODELS_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    group = parser.add_argument_group("calls")
+    group.add_argument("--provider", choices=list(PROVIDERS), action="append", default=None,
+                       help="measure this provider (repeatable; default all three)")
+    group.add_argument("--calls", type=int, default=20, metavar="N",
+                       help="calls of each kind per provider, after one warm-up call (default 20)")
+    group.add_argument("--delay", type=float, default=5.0, metavar="MS",
+                       help="milliseconds the stand-in server waits before each answer (default 5)")
+    add_output(parser, ("text", "json"), "text", json_alias=True, help="format of the figures")
+    parser.set_defaults(run=run_models)
+
+
+def run_models(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from reviewvet.bench.models import PROVIDERS, bench_models, format_models
+
+    if args.calls < 1 or not 0 <= args.delay <= 10_000:
+        raise UsageError("bench models needs --calls >= 1 and a --delay of 0 to 10000 ms")
+    providers = tuple(dict.fromkeys(args.provider or PROVIDERS))
+    with tempfile.TemporaryDirectory(prefix="reviewvet-bench-") as tmp:
+        figures = bench_models(Path(tmp), providers, args.calls, args.delay / 1000)
+    return _figures(args, figures, format_models)
