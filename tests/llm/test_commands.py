@@ -323,3 +323,53 @@ def test_the_model_commands_explain_themselves(capsys: pytest.CaptureFixture[str
         assert done.value.code == 0
         text = capsys.readouterr().out
         assert "--provider" in text and "--base-url" in text and "--timeout" in text
+
+
+# -- the audit: challenges stored per review --------------------------------------------------------
+
+
+def test_audit_ingest_challenges_and_stores_the_outcomes(fake: FakeProvider, demo_repo: Any, tmp_path: Any,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    # In a child process: the ingest's workers see the environment reviewvet starts with (the key), as in use.
+    import os
+    import subprocess
+    import sys
+
+    import duckdb
+
+    fake.script([by_finding(fake.provider)] * 3)
+    db = tmp_path / "audit.duckdb"
+    heads = tmp_path / "heads.json"
+    heads.write_text(json.dumps({DEMO_REVIEW.name: {"head": demo_repo.head, "base": demo_repo.base}}),
+                     encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "reviewvet.cli", "audit", "ingest", str(DEMO_REVIEW),
+                           "--repo", str(demo_repo.path), "--map", str(heads), "--context", str(DEMO_CONTEXT),
+                           "--db", str(db), "--challenge-with", f"{fake.provider}:{MODELS[fake.provider]}"],
+                          env=os.environ | fake.env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert len(fake.requests) == 3, proc.stdout  # one per refuted or doubtful finding
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute("SELECT finding_key, provider, outcome, regrade, survived, input_tokens "
+                           "FROM challenges ORDER BY finding_key").fetchall()
+    finally:
+        con.close()
+    assert rows == [("Gemini/S3", fake.provider, "withdraw", None, False, 100),
+                    ("consolidated/S2", fake.provider, "amend", "confirmed", True, 100),
+                    ("consolidated/S3", fake.provider, "defend", "false positive", False, 100)]
+    code, out, err = run(capsys, "audit", "report", "--db", str(db), "--format", "markdown")
+    assert code == 0, err
+    assert "challenges per agent" in out and "challenges per model" in out
+
+
+def test_audit_ingest_refuses_a_challenger_it_cannot_open(demo_repo: Any, tmp_path: Any,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    clean_environment(monkeypatch)
+    db = tmp_path / "audit.duckdb"
+    code, _, err = run(capsys, "audit", "ingest", str(DEMO_REVIEW), "--repo", str(demo_repo.path), "--db", str(db),
+                       "--challenge-with", "openai:gpt-test")
+    assert code == 2 and "OPENAI_API_KEY" in err
+    assert not db.exists()  # refused before any review was read
+    code, _, err = run(capsys, "audit", "ingest", str(DEMO_REVIEW), "--db", str(db), "--timeout", "5")
+    assert code == 2 and "--challenge-with" in err

@@ -117,6 +117,8 @@ class Options:
     branch_heads: dict[str, str] = field(default_factory=dict)
     executor: str = "local"  # "local": worker processes here; "dask": the cluster at ``address`` (audit/cluster.py)
     address: str | None = None  # the Dask scheduler; None: a local cluster of ``jobs`` workers
+    # provider, model, base URL and timeout of the model that challenges refuted and doubtful findings
+    challenger: tuple[str, str, str | None, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -324,8 +326,21 @@ def _verify(review: Review, given: Given | None, options: Options) -> tuple[Veri
                         facts=_facts_of(options.repo), substitute=branch) as workspace:
         revisions = _revisions(workspace, review, given)
         verification = verify(workspace, review, options.verify)
+        if options.challenger is not None:
+            verification = _challenged(workspace, verification, options)
     how = given.how if given else revisions.head_source
     return verification, HeadChoice(how, revisions.head_evidence)
+
+
+def _challenged(workspace: Workspace, verification: Verification, options: Options) -> Verification:
+    """The verification with its refuted and doubtful findings challenged by the ingest's model."""
+    from reviewvet.llm.challenge import challenge
+    from reviewvet.llm.client import open_client
+
+    assert options.challenger is not None
+    provider, model, base_url, timeout = options.challenger
+    client = open_client(provider, model, base_url=base_url, timeout=timeout)
+    return challenge(workspace, verification, client, options=options.verify)
 
 
 def _revisions(workspace: Workspace, review: Review, given: Given | None) -> Revisions:

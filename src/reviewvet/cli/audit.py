@@ -74,10 +74,38 @@ def _add_ingest(what: Subparsers) -> None:
                             help="the repository's identity; a review about another repository is refused "
                                  "(default: the origin's URL when it is a hosted one; a local path says nothing)")
     add_checks(ingest, context_default="each review's head")
+    _add_challenger(ingest)
     _add_executor(ingest)
     _add_db(ingest)
     add_output(ingest, ("text", "json"), "text", help="format of the summary")
     ingest.set_defaults(run=run_ingest)
+
+
+def _add_challenger(ingest: argparse.ArgumentParser) -> None:
+    from reviewvet.cli.verify import add_model_connection
+
+    group = ingest.add_argument_group("models")
+    group.add_argument("--challenge-with", default=None, metavar="PROVIDER:MODEL",
+                       help="challenge each review's refuted and doubtful findings with this model (as "
+                            "'reviewvet challenge' does) and store the outcomes in the challenges table, so the "
+                            "report can tell how often each reviewer's refuted findings survive their evidence")
+    add_model_connection(group)
+
+
+def _challenger(args: argparse.Namespace) -> tuple[str, str, str | None, float] | None:
+    """--challenge-with as the ingest's workers take it, once a client of it could be opened here (a missing
+    SDK or key is refused before any review is read)."""
+    from reviewvet.cli.verify import named_model
+    from reviewvet.llm.client import DEFAULT_TIMEOUT
+
+    if args.challenge_with is None:
+        if args.base_url is not None or args.timeout is not None:
+            raise UsageError("--base-url and --timeout go with --challenge-with")
+        return None
+    client = named_model(args, "--challenge-with", args.challenge_with)
+    assert client is not None
+    timeout: float = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
+    return client.provider, client.model, args.base_url, timeout
 
 
 def _add_executor(ingest: argparse.ArgumentParser) -> None:
@@ -164,7 +192,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     options = ing.Options(args.repo, args.base, ing.load_mapping(args.map), jobs=args.jobs,
                           budget=args.review_budget, verify=checks, cache=cache_options(args),
                           executor=args.executor, address=args.address,
-                          repo_name=args.repo_name)
+                          repo_name=args.repo_name, challenger=_challenger(args))
     summary = ingest_reviews(args.paths, args.git_branch, options, _db(args))
     emit(as_json(summary_data(summary)) if args.format == "json" else summary_text(summary), args.output)
     return 0
