@@ -17,7 +17,14 @@ import time
 import weakref
 from typing import Any
 
-from reviewvet.llm.client import Message, ModelCallError, ModelReplyError, ModelSetupError, Reply
+from reviewvet.llm.client import (
+    MESSAGE_CHARS,
+    Message,
+    ModelCallError,
+    ModelReplyError,
+    ModelSetupError,
+    Reply,
+)
 from reviewvet.llm.prices import usage
 
 try:
@@ -34,7 +41,6 @@ PROVIDER = "anthropic"
 # its reasons): 8192 leaves room for a long list, and every Claude 4 or later model accepts it
 # without streaming. A reply cut at this budget is reported, never parsed.
 MAX_TOKENS = 8192
-_MESSAGE_CHARS = 300  # of an error body quoted in a ModelCallError
 
 
 class Client:
@@ -70,7 +76,7 @@ class Client:
             raise self._call_error(exc) from exc
         except ValueError as exc:  # a 200 whose body is not JSON: a proxy's page, not the API
             raise ModelCallError(f"{PROVIDER}: a response that is not the API's: {type(exc).__name__}: "
-                                 f"{str(exc)[:_MESSAGE_CHARS]}") from exc
+                                 f"{str(exc)[:MESSAGE_CHARS]}") from exc
         seconds = time.monotonic() - start
         data = self._tool_input(reply, name)
         tokens = (reply.usage.input_tokens, reply.usage.output_tokens) if reply.usage else (0, 0)
@@ -95,12 +101,12 @@ class Client:
         """The SDK's failure (after its retries) in reviewvet's terms; never quotes the key."""
         if isinstance(exc, anthropic.APIStatusError):
             text = exc.api_message or exc.message
-            return ModelCallError(f"{PROVIDER}: HTTP {exc.status_code}: {text[:_MESSAGE_CHARS]}")
+            return ModelCallError(f"{PROVIDER}: HTTP {exc.status_code}: {text[:MESSAGE_CHARS]}")
         if isinstance(exc, anthropic.APITimeoutError):
             return ModelCallError(f"{PROVIDER}: no answer within the timeout of {self._timeout:g} s")
         if isinstance(exc, anthropic.APIConnectionError):
             return ModelCallError(f"{PROVIDER}: cannot reach {self._sdk.base_url}: {_reason(exc)}")
-        return ModelCallError(f"{PROVIDER}: {exc.message[:_MESSAGE_CHARS]}")
+        return ModelCallError(f"{PROVIDER}: {exc.message[:MESSAGE_CHARS]}")
 
 
 def _turns(messages: list[Message]) -> list[MessageParam]:

@@ -19,6 +19,7 @@ set; a reply that is not the asked-for object is a ``ModelReplyError``.
 from __future__ import annotations
 
 import importlib
+import json
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -32,6 +33,7 @@ PROVIDERS = {
 }
 DEFAULT_TIMEOUT = 120.0  # seconds per request, before the SDK's own retries
 DEFAULT_RETRIES = 2  # the SDK's retries of a connection error, a 429 or a 5xx
+MESSAGE_CHARS = 300  # of an error body or a bad reply quoted in an error
 
 
 class ModelSetupError(ReviewvetError):
@@ -97,3 +99,15 @@ def parse_provider_model(text: str) -> tuple[str, str]:
         raise ModelSetupError(f"{text!r}: expected PROVIDER:MODEL with PROVIDER one of {', '.join(PROVIDERS)}",
                               field="provider")
     return provider, model
+
+
+def json_object(text: str, who: str) -> dict[str, Any]:
+    """``text`` parsed as the JSON object a structured reply must be (``who`` answered it)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelReplyError(f"{who} answered with text that is not JSON ({exc.msg} at character {exc.pos}): "
+                              f"{text[:MESSAGE_CHARS]!r}", field="model") from None
+    if not isinstance(data, dict):
+        raise ModelReplyError(f"{who} answered with a JSON {type(data).__name__}, not an object", field="model")
+    return data

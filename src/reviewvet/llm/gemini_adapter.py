@@ -22,13 +22,21 @@ exception of the HTTP library it sends through (``httpx2``, or ``httpx`` when ch
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import time
 import weakref
 from typing import Any
 
-from reviewvet.llm.client import Message, ModelCallError, ModelReplyError, ModelSetupError, Reply, Usage
+from reviewvet.llm.client import (
+    MESSAGE_CHARS,
+    json_object,
+    Message,
+    ModelCallError,
+    ModelReplyError,
+    ModelSetupError,
+    Reply,
+    Usage,
+)
 from reviewvet.llm.prices import usage
 
 try:
@@ -41,7 +49,6 @@ except ImportError as missing:  # the `models` extra is not installed: Client() 
 
 PROVIDER = "gemini"
 KEY_VARIABLES = ("GOOGLE_API_KEY", "GEMINI_API_KEY")
-_MESSAGE_CHARS = 300  # of an error body or a bad reply quoted in an error
 
 
 class Client:
@@ -75,10 +82,10 @@ class Client:
             reply = self._sdk.models.generate_content(model=self.model, contents=_contents(messages), config=config)
         except errors.APIError as exc:
             status = " ".join(str(part) for part in (exc.code, exc.status) if part)
-            raise ModelCallError(f"{PROVIDER}: HTTP {status}: {str(exc.message)[:_MESSAGE_CHARS]}") from exc
+            raise ModelCallError(f"{PROVIDER}: HTTP {status}: {str(exc.message)[:MESSAGE_CHARS]}") from exc
         except ValueError as exc:  # a 200 whose body is not JSON or not the API's shape: a proxy's page
             raise ModelCallError(f"{PROVIDER}: a response that is not the API's: {type(exc).__name__}: "
-                                 f"{str(exc)[:_MESSAGE_CHARS]}") from exc
+                                 f"{str(exc)[:MESSAGE_CHARS]}") from exc
         except self._transport_errors as exc:
             raise self._transport_error(exc) from exc
         seconds = time.monotonic() - start
@@ -99,7 +106,7 @@ class Client:
         if text is None:
             reason = finish.value if finish is not None else "none given"
             raise ModelReplyError(f"{who} answered with no text (finish reason {reason})", field="model")
-        return _json_object(text, who)
+        return json_object(text, who)
 
     def _transport_error(self, exc: Exception) -> ModelCallError:
         if isinstance(exc, self._timeouts):
@@ -135,13 +142,3 @@ def _usage(model: str, metadata: types.GenerateContentResponseUsageMetadata | No
     return usage(model, metadata.prompt_token_count or 0, output)
 
 
-def _json_object(text: str, who: str) -> dict[str, Any]:
-    """``text`` parsed as the JSON object a structured reply must be."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ModelReplyError(f"{who} answered with text that is not JSON ({exc.msg} at character {exc.pos}): "
-                              f"{text[:_MESSAGE_CHARS]!r}", field="model") from None
-    if not isinstance(data, dict):
-        raise ModelReplyError(f"{who} answered with a JSON {type(data).__name__}, not an object", field="model")
-    return data

@@ -18,14 +18,21 @@ and 5xx, waiting what ``retry-after-ms`` / ``retry-after`` ask or an exponential
 
 from __future__ import annotations
 
-import json
 import os
 import time
 import weakref
 from collections.abc import Iterator
 from typing import Any
 
-from reviewvet.llm.client import Message, ModelCallError, ModelReplyError, ModelSetupError, Reply
+from reviewvet.llm.client import (
+    MESSAGE_CHARS,
+    json_object,
+    Message,
+    ModelCallError,
+    ModelReplyError,
+    ModelSetupError,
+    Reply,
+)
 from reviewvet.llm.prices import usage
 
 try:
@@ -38,7 +45,6 @@ except ImportError as missing:  # the `models` extra is not installed: Client() 
     _MISSING_SDK = missing
 
 PROVIDER = "openai"
-_MESSAGE_CHARS = 300  # of an error body or a bad reply quoted in an error
 # Keywords strict mode is known not to take (or not everywhere): a schema using one is sent non-strict.
 STRICT_UNSUPPORTED = frozenset({
     "allOf", "oneOf", "not", "if", "then", "else", "dependentRequired", "dependentSchemas",
@@ -79,7 +85,7 @@ class Client:
             raise self._call_error(exc) from exc
         except ValueError as exc:  # a 200 whose body is not JSON: a proxy's page, not the API
             raise ModelCallError(f"{PROVIDER}: a response that is not the API's: {type(exc).__name__}: "
-                                 f"{str(exc)[:_MESSAGE_CHARS]}") from exc
+                                 f"{str(exc)[:MESSAGE_CHARS]}") from exc
         seconds = time.monotonic() - start
         data = self._content(reply)
         tokens = (reply.usage.prompt_tokens, reply.usage.completion_tokens) if reply.usage else (0, 0)
@@ -92,26 +98,26 @@ class Client:
             raise ModelReplyError(f"{who} answered with no choice", field="model")
         choice = reply.choices[0]
         if choice.message.refusal:
-            raise ModelReplyError(f"{who} refused: {choice.message.refusal[:_MESSAGE_CHARS]!r}", field="model")
+            raise ModelReplyError(f"{who} refused: {choice.message.refusal[:MESSAGE_CHARS]!r}", field="model")
         if choice.finish_reason == "length":
             raise ModelReplyError(f"{who}: the reply was cut at the output token limit", field="model")
         if choice.message.content is None:
             raise ModelReplyError(f"{who} answered with no content (finish reason {choice.finish_reason!r})",
                                   field="model")
-        return _json_object(choice.message.content, who)
+        return json_object(choice.message.content, who)
 
     def _call_error(self, exc: openai.APIError) -> ModelCallError:
         """The SDK's failure (after its retries) in reviewvet's terms; never quotes the key."""
         if isinstance(exc, openai.APIStatusError):
             body = exc.body if isinstance(exc.body, dict) else {"message": exc.body}
             text = str(body.get("message") or exc.message)
-            return ModelCallError(f"{PROVIDER}: HTTP {exc.status_code}: {text[:_MESSAGE_CHARS]}")
+            return ModelCallError(f"{PROVIDER}: HTTP {exc.status_code}: {text[:MESSAGE_CHARS]}")
         if isinstance(exc, openai.APITimeoutError):
             return ModelCallError(f"{PROVIDER}: no answer within the timeout of {self._timeout:g} s")
         if isinstance(exc, openai.APIConnectionError):
             cause = f" ({exc.__cause__})" if exc.__cause__ else ""
             return ModelCallError(f"{PROVIDER}: cannot reach {self._sdk.base_url}: {exc.message}{cause}")
-        return ModelCallError(f"{PROVIDER}: {exc.message[:_MESSAGE_CHARS]}")
+        return ModelCallError(f"{PROVIDER}: {exc.message[:MESSAGE_CHARS]}")
 
 
 def _chat(messages: list[Message]) -> list[ChatCompletionMessageParam]:
@@ -125,18 +131,6 @@ def _chat(messages: list[Message]) -> list[ChatCompletionMessageParam]:
         else:
             chat.append({"role": "assistant", "content": message.content})
     return chat
-
-
-def _json_object(text: str, who: str) -> dict[str, Any]:
-    """``text`` parsed as the JSON object a structured reply must be."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ModelReplyError(f"{who} answered with text that is not JSON ({exc.msg} at character {exc.pos}): "
-                              f"{text[:_MESSAGE_CHARS]!r}", field="model") from None
-    if not isinstance(data, dict):
-        raise ModelReplyError(f"{who} answered with a JSON {type(data).__name__}, not an object", field="model")
-    return data
 
 
 def strict_compatible(schema: dict[str, Any]) -> bool:
