@@ -122,7 +122,7 @@ def test_quiet_still_writes_the_output_file(demo_repo, tmp_path: Path) -> None:
 # -- the terminal format -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("columns", [60, 80, 100])
+@pytest.mark.parametrize("columns", [60, 80, 100, 120])
 def test_narrow_terminals_get_whole_tables(demo_repo, columns: int) -> None:
     proc = verify(demo_repo, env={"COLUMNS": str(columns)})
     lines = proc.stdout.splitlines()

@@ -41,7 +41,6 @@ QUOTE_STYLE = {"exact": "green", "normalised": "green", "elided": "green", "refl
                "abbreviated": "green", "earlier-version": "yellow",
                "other-file": "yellow", "base-only": "yellow", "near-miss": "red", "absent": "red",
                "no-file": "red", "unknown": "magenta", "not-checked": "dim"}
-WIDE_AGENTS = 110  # columns the one-row-per-agent table needs
 METRIC_COLUMN, AGENT_COLUMN = 14, 14  # the narrow layout: metric names, then one column per agent
 WARNINGS_SHOWN = 10
 LINE_STYLE = {"exact": "green", "contained": "green", "drifted": "yellow", "stale": "yellow", "wrong": "red",
@@ -146,17 +145,18 @@ def _challenge_lines(c: ChallengeOutcome | None, escape: Escape) -> list[str]:
 def _agents_tables(accounting: tuple[AgentRow, ...], escape: Escape, width: int) -> list[Table]:
     """One row per agent when the terminal is wide enough for every column; else one column per agent
     (a few agents a table), so that no header or figure is cut to an ellipsis."""
+    from rich.console import Console
     from rich.table import Table
 
     rows = [tuple(escape(cell) for cell in row) for row in accounting_rows(accounting)]
     if not rows:
         return []
-    if width >= WIDE_AGENTS:
-        agents = Table(title="Agents", show_edge=False)
-        for header in ACCOUNTING_HEADERS:
-            agents.add_column(header, justify="left" if header == "agent" else "right")
-        for row in rows:
-            agents.add_row(*row)
+    agents = Table(title="Agents", show_edge=False)
+    for header in ACCOUNTING_HEADERS:
+        agents.add_column(header, justify="left" if header == "agent" else "right")
+    for row in rows:
+        agents.add_row(*row)
+    if Console(width=10 * width).measure(agents).maximum <= width:  # every header and figure whole
         return [agents]
     per_table = max(1, (width - METRIC_COLUMN) // AGENT_COLUMN)
     tables = []
