@@ -85,6 +85,9 @@ PROVIDER_VARIABLES = (
     "GOOGLE_GENAI_HTTP_CLIENT", "GOOGLE_GENAI_API_VERSION",
 )
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+PROVIDERS = ("anthropic", "openai", "gemini")
+# The variable each SDK reads its key from (Gemini also reads GOOGLE_API_KEY).
+KEY_VARIABLES = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY", "gemini": "GEMINI_API_KEY"}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,6 +17,8 @@ from reviewvet.llm.openai_adapter import strict_compatible
 from reviewvet.llm.prices import cost_usd
 from tests.conftest import ROOT
 from tests.llm.servers import (
+    KEY_VARIABLES,
+    PROVIDERS,
     KEY,
     MODELS,
     PROVIDER_VARIABLES,
@@ -34,7 +35,6 @@ from tests.llm.servers import (
     reply_with,
 )
 
-PROVIDERS = ("anthropic", "openai", "gemini")
 NAME = "finding_verdict"
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -50,16 +50,8 @@ PATHS = {"anthropic": "/v1/messages", "openai": "/v1/chat/completions",
          "gemini": f"/v1/models/{MODELS['gemini']}:generateContent"}
 KEY_HEADERS = {"anthropic": ("authorization", f"Bearer {KEY}"), "openai": ("authorization", f"Bearer {KEY}"),
                "gemini": ("x-goog-api-key", KEY)}
-KEY_VARIABLES = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY", "gemini": "GEMINI_API_KEY"}
 
 
-@pytest.fixture(params=PROVIDERS)
-def fake(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
-    """A provider's fake API, with the dummy key in its variable (and no base URL variable)."""
-    clean_environment(monkeypatch)
-    with provider_server(request.param) as server:
-        monkeypatch.setenv(KEY_VARIABLES[server.provider], KEY)
-        yield server
 
 
 def client(fake: FakeProvider, **options: Any) -> ModelClient:

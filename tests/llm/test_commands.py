@@ -9,7 +9,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,7 +18,8 @@ from reviewvet.api import read_review
 from reviewvet.cli import main
 from tests.conftest import REVIEWS, ROOT
 from tests.llm.servers import (
-    KEY,
+    KEY_VARIABLES,
+    PROVIDERS,
     MODELS,
     PROVIDER_VARIABLES,
     PROXY_VARIABLES,
@@ -31,8 +32,6 @@ from tests.llm.servers import (
     reply_with,
 )
 
-PROVIDERS = ("anthropic", "openai", "gemini")
-KEY_VARIABLES = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY", "gemini": "GEMINI_API_KEY"}
 FREEFORM = REVIEWS / "freeform-review.md"
 DEMO_REVIEW = REVIEWS / "demo-review.md"
 DEMO_CONTEXT = REVIEWS / "demo-context.yaml"
@@ -82,13 +81,6 @@ ANSWERS: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.fixture(params=PROVIDERS)
-def fake(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
-    """A provider's fake API, its dummy key in the provider's variable; commands get its URL by --base-url."""
-    clean_environment(monkeypatch)
-    with provider_server(request.param) as server:
-        monkeypatch.setenv(KEY_VARIABLES[server.provider], KEY)
-        yield server
 
 
 def model_flags(fake: FakeProvider) -> list[str]:
