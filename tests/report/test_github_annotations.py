@@ -6,17 +6,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-import pytest
-from demo import DemoRepo
 
-from reviewvet.api import VerifyOptions, verify_repository
-from reviewvet.ingest.parse import parse_review, read_review_file
 from reviewvet.model.checks import FindingVerdict, primary_location
 from reviewvet.model.verification import Verification
 from reviewvet.report import PLAIN, RenderOptions, github_annotations, render
 from reviewvet.report.escape import visible
 from reviewvet.report.text import deciding_rule, headline, verdict_word
-from tests.conftest import REVIEWS
 
 WITH_FALSE_POSITIVES = RenderOptions(include_false_positives=True)
 COMMANDS = {"critical": "error", "important": "warning", "suggestion": "notice"}
@@ -55,11 +50,6 @@ def parse(text: str) -> list[Annotation]:
     return out
 
 
-@pytest.fixture(scope="module")
-def result(demo_repo: DemoRepo) -> Verification:
-    review = parse_review(read_review_file(REVIEWS / "demo-review.md"), "demo-review.md")
-    return verify_repository(demo_repo.path, review, head=demo_repo.head, base=demo_repo.base,
-                             options=VerifyOptions(context=REVIEWS / "demo-context.yaml"))
 
 
 def expected_order(v: Verification, options: RenderOptions = PLAIN) -> list[FindingVerdict]:

@@ -10,15 +10,13 @@ from dataclasses import replace
 
 import pytest
 
-from reviewvet.api import VerifyOptions, verify_repository
-from reviewvet.ingest.parse import parse_review, read_review_file
 from reviewvet.model.checks import FindingVerdict, primary_location
 from reviewvet.model.review import ParseWarning
 from reviewvet.model.verification import Verification
 from reviewvet.report import RenderOptions, render
 from reviewvet.report.github_comment import BUDGET, MARKER
 from reviewvet.report.text import verdict_word
-from tests.conftest import REVIEWS, SEED_PRS
+from tests.conftest import SEED_PRS
 
 GITHUB_LIMIT = 65_536
 VERDICTS = ("false positive", "refuted", "doubtful", "unverifiable", "confirmed", "unchecked")
@@ -30,11 +28,6 @@ NOT_SHOWN = re.compile(r"^\*\*(\d+) findings? not shown\*\* \(([^)]*)\): (.+) sh
 HOSTILE = "<script>alert(1)</script> </details><img src=x onerror=alert(1)> & @octocat"
 
 
-@pytest.fixture(scope="module")
-def result(demo_repo) -> Verification:
-    review = parse_review(read_review_file(REVIEWS / "demo-review.md"), "demo-review.md")
-    return verify_repository(demo_repo.path, review, head=demo_repo.head, base=demo_repo.base,
-                             options=VerifyOptions(context=REVIEWS / "demo-context.yaml"))
 
 
 @pytest.fixture(scope="module")

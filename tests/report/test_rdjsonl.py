@@ -13,10 +13,9 @@ from typing import Any
 
 import jsonschema
 import pytest
-from demo import DemoRepo
 from gitbuild import RepoBuilder
 
-from reviewvet.api import VerifyOptions, verify_repository
+from reviewvet.api import verify_repository
 from reviewvet.ingest.parse import parse_review, read_review_file
 from reviewvet.model.checks import primary_location
 from reviewvet.model.verification import Verification
@@ -60,11 +59,6 @@ RDJSONL_SCHEMA: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="module")
-def result(demo_repo: DemoRepo) -> Verification:
-    review = parse_review(read_review_file(REVIEWS / "demo-review.md"), "demo-review.md")
-    return verify_repository(demo_repo.path, review, head=demo_repo.head, base=demo_repo.base,
-                             options=VerifyOptions(context=REVIEWS / "demo-context.yaml"))
 
 
 def diagnostics(v: Verification, options: RenderOptions = PLAIN) -> dict[str, dict[str, Any]]:

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from gitbuild import RepoBuilder
 
-from reviewvet.api import VerifyOptions, read_review, verify_repository
-from reviewvet.ingest.parse import parse_review, read_review_file
+from reviewvet.api import read_review, verify_repository
+from reviewvet.ingest.parse import parse_review
 from reviewvet.model.checks import primary_location
 from reviewvet.model.verification import Verification
 from reviewvet.report import PLAIN, RenderOptions, Unlocated, sarif
@@ -27,11 +27,6 @@ SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 LEVELS = {"critical": "error", "important": "warning", "suggestion": "note"}
 
 
-@pytest.fixture(scope="module")
-def result(demo_repo) -> Verification:
-    review = parse_review(read_review_file(REVIEWS / "demo-review.md"), "demo-review.md")
-    return verify_repository(demo_repo.path, review, head=demo_repo.head, base=demo_repo.base,
-                             options=VerifyOptions(context=REVIEWS / "demo-context.yaml"))
 
 
 @pytest.fixture(scope="module")
